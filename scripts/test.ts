@@ -1,0 +1,34 @@
+#!/usr/bin/env bun
+/**
+ * The whole test suite, as README command 2 and .ci/run run it: installs Debian's Chromium
+ * when it is missing (browser journeys need it), type-checks, then runs every bun test file.
+ * Ends with one line "N passed, N failed" that CI reads.
+ */
+import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+
+const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
+
+function run(cmd: string[], opts: { capture?: boolean } = {}): { code: number; out: string } {
+  const res = spawnSync(cmd[0]!, cmd.slice(1), { stdio: opts.capture ? ["ignore", "pipe", "pipe"] : "inherit", encoding: "utf8" });
+  const out = opts.capture ? `${res.stdout ?? ""}${res.stderr ?? ""}` : "";
+  if (opts.capture) process.stdout.write(out);
+  return { code: res.status ?? 1, out };
+}
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`Chromium is missing at ${CHROMIUM}; installing Debian's package (needs root and the Debian mirror).`);
+  const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
+  if (run([...sudo, "apt-get", "update", "-qq"]).code !== 0 || run([...sudo, "apt-get", "install", "-y", "-qq", "chromium"]).code !== 0) {
+    console.error("Could not install Chromium. Install it yourself (apt-get install -y chromium) and run the tests again.");
+    process.exit(1);
+  }
+}
+
+const typecheck = run(["bun", "x", "tsc", "--noEmit", "-p", "."]);
+const tests = run(["bun", "test", ...process.argv.slice(2)], { capture: true });
+const passed = Number(/^\s*(\d+) pass$/m.exec(tests.out)?.[1] ?? 0) + (typecheck.code === 0 ? 1 : 0);
+const failed = Number(/^\s*(\d+) fail$/m.exec(tests.out)?.[1] ?? 0) + (typecheck.code === 0 ? 0 : 1);
+if (typecheck.code !== 0) console.log("type check failed (see above)");
+console.log(`\nhearth: ${passed} passed, ${failed} failed`);
+process.exit(typecheck.code !== 0 || tests.code !== 0 || failed > 0 ? 1 : 0);

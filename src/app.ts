@@ -1,0 +1,21 @@
+import { Elysia } from "elysia";
+import type { Hearth } from "./context.ts";
+import { errorHandling } from "./ui/errors.ts";
+import { securityHeaders } from "./ui/security.ts";
+import { uiRoutes } from "./ui/routes.ts";
+import { applianceRoutes } from "./appliance/routes.ts";
+import { unlockRoutes } from "./appliance/unlock.ts";
+import { identityRoutes } from "./identity/routes.ts";
+
+/** The whole web app: one plugin per capability, behind the shared error pages and headers. */
+export function buildApp(hearth: Hearth) {
+  return new Elysia({ name: "hearth" })
+    .use(errorHandling)
+    .use(securityHeaders)
+    .use(unlockRoutes(hearth))
+    .use(uiRoutes)
+    .use(applianceRoutes(hearth))
+    .use(identityRoutes(hearth));
+}
+
+export type App = ReturnType<typeof buildApp>;

@@ -1,0 +1,136 @@
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "./config.ts";
+import type { Hearth } from "./context.ts";
+import { buildApp } from "./app.ts";
+import { databasePath, migrate, openDatabase } from "./store/db.ts";
+import { ensureIdentity, isLocked, readIdentity, slotExists } from "./store/keys.ts";
+import { Vault } from "./store/vault.ts";
+import { Audit } from "./store/audit.ts";
+import { HealthSampler } from "./appliance/health.ts";
+import { loadAssets } from "./ui/assets.ts";
+import { adminExists, createSetupLink } from "./identity/setup.ts";
+import { log } from "./log.ts";
+
+/** A start-up problem the person running Hearth can fix; main prints its message as one line. */
+export class BootError extends Error {}
+
+export function ensureDataDir(dir: string): void {
+  try {
+    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    accessSync(dir, constants.W_OK | constants.R_OK);
+    const probe = join(dir, `.write-probe-${process.pid}`);
+    writeFileSync(probe, "");
+    unlinkSync(probe);
+  } catch {
+    throw new BootError(`The data directory ${dir} is not writable by this user; fix its owner or permissions, or set HEARTH_DATA_DIR.`);
+  }
+}
+
+const PID_FILE = "hearth.pid";
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The pid of a live `hearth serve` on this data dir, if there is one. */
+export function servingPid(dataDir: string): number | null {
+  const file = join(dataDir, PID_FILE);
+  if (!existsSync(file)) return null;
+  const pid = Number(readFileSync(file, "utf8").trim());
+  return Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid) ? pid : null;
+}
+
+export interface OpenOptions {
+  now?: () => number;
+  /** Create keys on first start; CLI tools that only read pass false. */
+  create?: boolean;
+}
+
+/**
+ * Opens the appliance's data dir: database (migrated), keys, vault, audit. The vault stays locked
+ * when the key is passphrase-locked and no passphrase was configured.
+ */
+export async function openHearth(config: Config, opts: OpenOptions = {}): Promise<Hearth> {
+  ensureDataDir(config.dataDir);
+  if (opts.create !== false) await ensureIdentity(config.dataDir);
+  const db = openDatabase(databasePath(config.dataDir));
+  const applied = migrate(db);
+  if (applied.length) log.info("database migrated", { applied: applied.join(",") });
+  const vault = new Vault();
+  const locked = isLocked(config.dataDir);
+  if (!locked || config.keyPassphrase) {
+    const ids = [await readIdentity(config.dataDir, "identity", config.keyPassphrase)];
+    // A rotation that was cut short: read with both keys until it is finished.
+    if (slotExists(config.dataDir, "identity.next")) ids.unshift(await readIdentity(config.dataDir, "identity.next", config.keyPassphrase));
+    await vault.unlock(ids);
+  }
+  const now = opts.now ?? Date.now;
+  return {
+    config,
+    db,
+    vault,
+    audit: new Audit(db, config.dataDir, now),
+    health: new HealthSampler(config.dataDir, config.healthIntervalMs),
+    now,
+  };
+}
+
+export interface Running {
+  hearth: Hearth;
+  url: string;
+  port: number;
+  setupLink: string | null;
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, opts: OpenOptions & { quiet?: boolean } = {}): Promise<Running> {
+  ensureDataDir(config.dataDir);
+  const other = servingPid(config.dataDir);
+  if (other) throw new BootError(`Another Hearth (pid ${other}) is already serving ${config.dataDir}; stop it first.`);
+  const [hearth] = await Promise.all([openHearth(config, opts), loadAssets()]);
+  const app = buildApp(hearth);
+  try {
+    app.listen({ port: config.port, hostname: config.host });
+  } catch (err) {
+    hearth.db.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || /in use/i.test(String((err as Error).message))) {
+      throw new BootError(`Port ${config.port} on ${config.host} is already in use; stop the other program or set HEARTH_PORT.`);
+    }
+    if (code === "EACCES") throw new BootError(`Not allowed to listen on port ${config.port}; use a port above 1024 or grant the capability.`);
+    throw err;
+  }
+  const pidFile = join(config.dataDir, PID_FILE);
+  writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
+  hearth.health.start();
+  const port = app.server!.port!;
+  // Port 0 (tests) means "any free port": the public URL takes the one we got.
+  hearth.config = { ...config, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
+  let setupLink: string | null = null;
+  if (hearth.vault.unlocked && !adminExists(hearth.db)) {
+    setupLink = createSetupLink(hearth.db, hearth.config.publicUrl, hearth.now()).url;
+  }
+  if (!opts.quiet) {
+    log.info("hearth serving", { url: `http://${config.host}:${port}`, dataDir: config.dataDir, locked: !hearth.vault.unlocked });
+    if (setupLink) console.log(`\nNo admin yet. Open this one-time link within 30 minutes to create the first admin:\n\n  ${setupLink}\n`);
+    if (!hearth.vault.unlocked) console.log(`\nThe appliance key is locked. Open ${hearth.config.publicUrl}/unlock to unlock it.\n`);
+  }
+  return {
+    hearth,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    setupLink,
+    async stop() {
+      hearth.health.stop();
+      await app.stop(true);
+      hearth.db.close();
+      if (existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() === String(process.pid)) unlinkSync(pidFile);
+    },
+  };
+}

@@ -1,0 +1,11 @@
+// Migrations are embedded in the binary (bun build --compile) by importing them as text.
+// Ranges keep capabilities from colliding: 0001-0009 core, 0010 identity,
+// 0020 clinic, 0030 rooms, 0040 portal, 0050 vitals.
+import core from "./0001_core.sql" with { type: "text" };
+
+export interface Migration {
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [{ name: "0001_core", sql: core }];

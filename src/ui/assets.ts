@@ -1,0 +1,81 @@
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, extname, join, resolve } from "node:path";
+import { log } from "../log.ts";
+
+/**
+ * Static assets (CSS, htmx, the browser bundles) are served from memory, from local files:
+ * the clinic may have no internet, so nothing comes from a CDN.
+ *
+ * From a source checkout: web/static/* as they are, htmx from node_modules, and every
+ * web/entries/*.ts bundled by Bun.build at start. In the single binary
+ * (bun build --compile) the same files are embedded and read from Bun.embeddedFiles.
+ */
+export interface Asset {
+  body: Uint8Array;
+  type: string;
+  etag: string;
+}
+
+const ROOT = resolve(import.meta.dir, "../..");
+const TYPES: Record<string, string> = {
+  ".css": "text/css; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+  ".txt": "text/plain; charset=utf-8",
+  ".map": "application/json",
+};
+
+const assets = new Map<string, Asset>();
+
+function add(name: string, body: Uint8Array): void {
+  const etag = createHash("sha256").update(body).digest("base64url").slice(0, 16);
+  assets.set(name, { body, type: TYPES[extname(name)] ?? "application/octet-stream", etag });
+}
+
+/** Browser entry points bundled for the page (web/entries/NAME.ts becomes /static/NAME.js). */
+export const ENTRIES_DIR = join(ROOT, "web/entries");
+
+export async function bundleEntries(outdir?: string): Promise<Map<string, Uint8Array>> {
+  const entrypoints = readdirSync(ENTRIES_DIR)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => join(ENTRIES_DIR, f));
+  const result = await Bun.build({ entrypoints, target: "browser", minify: true, sourcemap: "none", outdir });
+  if (!result.success) {
+    throw new Error(`Bundling the browser code failed: ${result.logs.map((l) => l.message).join("; ")}`);
+  }
+  const out = new Map<string, Uint8Array>();
+  for (const o of result.outputs) out.set(basename(o.path), new Uint8Array(await o.arrayBuffer()));
+  return out;
+}
+
+export async function loadAssets(): Promise<void> {
+  if (assets.size > 0) return;
+  if (Bun.embeddedFiles.length > 0) {
+    for (const blob of Bun.embeddedFiles) {
+      const name = basename((blob as Blob & { name: string }).name);
+      add(name, new Uint8Array(await blob.arrayBuffer()));
+    }
+    return;
+  }
+  const staticDir = join(ROOT, "web/static");
+  for (const f of readdirSync(staticDir)) add(f, readFileSync(join(staticDir, f)));
+  add("htmx.min.js", readFileSync(join(ROOT, "node_modules/htmx.org/dist/htmx.min.js")));
+  if (existsSync(ENTRIES_DIR)) {
+    const started = performance.now();
+    for (const [name, body] of await bundleEntries()) add(name, body);
+    log.debug("browser code bundled", { ms: Math.round(performance.now() - started) });
+  }
+}
+
+export function getAsset(name: string): Asset | undefined {
+  return assets.get(name);
+}
+
+/** A cache-busting URL: the content hash changes whenever the file does. */
+export function assetUrl(name: string): string {
+  const a = assets.get(name);
+  return a ? `/static/${name}?v=${a.etag}` : `/static/${name}`;
+}

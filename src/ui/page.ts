@@ -1,0 +1,63 @@
+import { html, type Html } from "./html.ts";
+import { LOCALES, LOCALE_NAMES, type Locale } from "./i18n.ts";
+import { shellStrings } from "./strings.ts";
+import { assetUrl } from "./assets.ts";
+
+export type TextSize = "normal" | "large";
+export type Theme = "auto" | "light" | "dark";
+
+/** What every page needs to know about who is looking and how they like to read. */
+export interface PageContext {
+  locale: Locale;
+  textSize: TextSize;
+  theme: Theme;
+  /** Filled by identity once someone is signed in. */
+  viewer?: { id: number; role: string; displayName: string };
+  /** Sent back by htmx as a header on every state-changing request. */
+  csrfToken?: string;
+  /** Navigation links for this viewer, added by the capabilities they may use. */
+  nav?: { href: string; label: string; current?: boolean }[];
+}
+
+export function layout(ctx: PageContext, title: string, main: Html, opts: { status?: Html } = {}): Html {
+  const s = shellStrings(ctx.locale);
+  return html`<!doctype html>
+<html lang="${ctx.locale}" data-text="${ctx.textSize}" data-theme="${ctx.theme}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title} · ${s.appName}</title>
+<meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true,"target":"#flash","swapOverride":"innerHTML"}]}'>
+${ctx.csrfToken ? html`<meta name="csrf-token" content="${ctx.csrfToken}">` : ""}
+<link rel="stylesheet" href="${assetUrl("hearth.css")}">
+<link rel="icon" href="${assetUrl("favicon.svg")}" type="image/svg+xml">
+<script src="${assetUrl("htmx.min.js")}" defer></script>
+<script src="${assetUrl("shell.js")}" defer></script>
+</head>
+<body>
+<a class="skip-link" href="#main">${s.skipLink}</a>
+<header class="site-header">
+  <a class="brand" href="/">${s.appName}</a>
+  ${ctx.nav?.length
+    ? html`<nav aria-label="${s.mainNav}"><ul>${ctx.nav.map(
+        (n) => html`<li><a href="${n.href}"${n.current ? html` aria-current="page"` : ""}>${n.label}</a></li>`,
+      )}</ul></nav>`
+    : ""}
+</header>
+<div id="flash" class="flash" role="alert" aria-live="assertive">${opts.status ?? ""}</div>
+<main id="main" tabindex="-1">
+${main}
+</main>
+<footer class="site-footer">
+  <p>${s.footerNote}</p>
+  <p><a href="/preferences">${s.preferences}</a></p>
+</footer>
+</body>
+</html>`;
+}
+
+export function languageOptions(current: Locale): Html[] {
+  return LOCALES.map(
+    (l) => html`<option value="${l}"${l === current ? html` selected` : ""} lang="${l}">${LOCALE_NAMES[l]}</option>`,
+  );
+}
