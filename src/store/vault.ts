@@ -1,4 +1,5 @@
 import * as age from "age-encryption";
+import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 
 export class VaultLockedError extends Error {
   constructor() {
@@ -12,12 +13,57 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /**
+ * A value shared with extra recipients carries one more header stanza listing them, encrypted
+ * under a key derived from that value's own file key. Key rotation reads it back so a re-sealed
+ * value stays readable by the same people. Other age tools ignore stanzas they do not know,
+ * so an extra recipient can still open the value with plain `age -d`.
+ */
+const EXTRAS_STANZA = "hearth.local/extra-recipients";
+
+function extrasKey(fileKey: Uint8Array): Buffer {
+  return Buffer.from(hkdfSync("sha256", fileKey, new Uint8Array(0), "hearth extra recipients", 32));
+}
+
+// The key is unique to one file key (fresh for every seal), so a fixed nonce is never reused.
+const NONCE = new Uint8Array(12);
+
+class ExtrasNote implements age.Recipient {
+  constructor(private readonly extras: readonly string[]) {}
+  wrapFileKey(fileKey: Uint8Array): age.Stanza[] {
+    const c = createCipheriv("aes-256-gcm", extrasKey(fileKey), NONCE);
+    const body = Buffer.concat([c.update(JSON.stringify(this.extras)), c.final(), c.getAuthTag()]);
+    return [new age.Stanza([EXTRAS_STANZA], new Uint8Array(body))];
+  }
+}
+
+function readExtras(fileKey: Uint8Array, body: Uint8Array): string[] {
+  const d = createDecipheriv("aes-256-gcm", extrasKey(fileKey), NONCE);
+  d.setAuthTag(body.subarray(body.length - 16));
+  const json = Buffer.concat([d.update(body.subarray(0, body.length - 16)), d.final()]).toString("utf8");
+  return JSON.parse(json) as string[];
+}
+
+/** Sees the header's stanzas on their way to the real identities, and never claims the file. */
+class StanzaWitness implements age.Identity {
+  stanzas: age.Stanza[] = [];
+  unwrapFileKey(stanzas: age.Stanza[]): null {
+    this.stanzas = stanzas;
+    return null;
+  }
+}
+
+/**
  * Seals and opens patient data as age ciphertext (binary age format, stored in BLOB columns).
  * Seals to the current appliance recipient plus any extra recipients an item is shared with;
  * opens with every identity it holds (the current one, and during a rotation the next one).
+ *
+ * The Encrypter and Decrypter are built once per unlock: parsing identities and recipients on
+ * every call would cost more than the sealing itself for small values.
  */
 export class Vault {
   #sealTo: string | null = null;
+  #identities: string[] = [];
+  #encrypter: age.Encrypter | null = null;
   #decrypter: age.Decrypter | null = null;
   #listeners = new Set<() => void>();
 
@@ -30,13 +76,20 @@ export class Vault {
     if (identities.length === 0) throw new Error("unlock needs at least one identity");
     const d = new age.Decrypter();
     for (const id of identities) d.addIdentity(id);
-    this.#sealTo = await age.identityToRecipient(identities[0]!);
+    const sealTo = await age.identityToRecipient(identities[0]!);
+    const e = new age.Encrypter();
+    e.addRecipient(sealTo);
+    this.#sealTo = sealTo;
+    this.#identities = [...identities];
+    this.#encrypter = e;
     this.#decrypter = d;
     for (const fn of this.#listeners) fn();
   }
 
   lock(): void {
     this.#sealTo = null;
+    this.#identities = [];
+    this.#encrypter = null;
     this.#decrypter = null;
   }
 
@@ -50,11 +103,15 @@ export class Vault {
   }
 
   async seal(plaintext: Uint8Array | string, extraRecipients: readonly string[] = []): Promise<Uint8Array> {
-    if (!this.#sealTo) throw new VaultLockedError();
+    if (!this.#sealTo || !this.#encrypter) throw new VaultLockedError();
+    const bytes = typeof plaintext === "string" ? encoder.encode(plaintext) : plaintext;
+    const extras = [...new Set(extraRecipients)].filter((r) => r !== this.#sealTo);
+    if (extras.length === 0) return this.#encrypter.encrypt(bytes);
     const e = new age.Encrypter();
     e.addRecipient(this.#sealTo);
-    for (const r of extraRecipients) e.addRecipient(r);
-    return e.encrypt(typeof plaintext === "string" ? encoder.encode(plaintext) : plaintext);
+    for (const r of extras) e.addRecipient(r);
+    e.addRecipient(new ExtrasNote(extras));
+    return e.encrypt(bytes);
   }
 
   async open(ciphertext: Uint8Array): Promise<Uint8Array> {
@@ -62,9 +119,31 @@ export class Vault {
     try {
       return await this.#decrypter.decrypt(ciphertext);
     } catch (err) {
-      // The age error names no plaintext; keep only its kind for the log.
-      throw new VaultOpenError(`A sealed value could not be opened (${(err as Error).name}).`);
+      throw openError(err);
     }
+  }
+
+  /**
+   * Opens a value and seals it again to the current recipient (during a rotation, the new key),
+   * keeping the extra recipients it was shared with.
+   */
+  async reseal(ciphertext: Uint8Array): Promise<Uint8Array> {
+    if (!this.#sealTo) throw new VaultLockedError();
+    // A Decrypter of its own: the witness holds per-call state.
+    const witness = new StanzaWitness();
+    const d = new age.Decrypter();
+    d.addIdentity(witness);
+    for (const id of this.#identities) d.addIdentity(id);
+    let plaintext: Uint8Array;
+    let extras: string[] = [];
+    try {
+      plaintext = await d.decrypt(ciphertext);
+      const note = witness.stanzas.find((s) => s.args[0] === EXTRAS_STANZA);
+      if (note) extras = readExtras(await d.decryptHeader(ciphertext), note.body);
+    } catch (err) {
+      throw openError(err);
+    }
+    return this.seal(plaintext, extras);
   }
 
   async openText(ciphertext: Uint8Array): Promise<string> {
@@ -78,4 +157,18 @@ export class Vault {
   async openJson<T>(ciphertext: Uint8Array): Promise<T> {
     return JSON.parse(await this.openText(ciphertext)) as T;
   }
+}
+
+function openError(err: unknown): VaultOpenError {
+  // The age error names no plaintext; keep only its kind for the log.
+  return new VaultOpenError(`A sealed value could not be opened (${(err as Error).name}).`);
+}
+
+/** True when a stored value is age ciphertext (binary format), as every sealed column must hold. */
+export function isSealed(value: unknown): boolean {
+  if (!(value instanceof Uint8Array)) return false;
+  const magic = "age-encryption.org/v1\n";
+  if (value.length < magic.length) return false;
+  for (let i = 0; i < magic.length; i++) if (value[i] !== magic.charCodeAt(i)) return false;
+  return true;
 }
