@@ -10,24 +10,29 @@ import type { HealthSample } from "./health.ts";
 const started = Date.now();
 
 function bytes(n: number, locale: Locale): string {
+  const s = applianceStrings(locale);
   const gb = n / 1024 ** 3;
   const fmt = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
-  return gb >= 1 ? `${fmt.format(gb)} GB` : `${fmt.format(n / 1024 ** 2)} MB`;
+  return gb >= 1 ? fill(s.gigabytes, { n: fmt.format(gb) }) : fill(s.megabytes, { n: fmt.format(n / 1024 ** 2) });
 }
 
-function healthFacts(sample: HealthSample, locale: Locale) {
+function healthFacts(sample: HealthSample | null, locale: Locale) {
   const s = applianceStrings(locale);
+  if (!sample) return html`<p>${s.sampling}</p>`;
   const d = Math.floor(sample.uptimeSec / 86400);
   const h = Math.floor((sample.uptimeSec % 86400) / 3600);
   const m = Math.floor((sample.uptimeSec % 3600) / 60);
+  const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(sample.cpuLoadPct / 100);
+  const time = new Intl.DateTimeFormat(locale === "fr" ? "fr-FR" : "en-GB", { timeStyle: "medium" }).format(sample.at);
   return html`<dl class="facts">
-<dt>${s.cpuLoad}</dt><dd><meter min="0" max="100" low="70" high="90" optimum="20" value="${sample.cpuLoadPct}">${sample.cpuLoadPct}%</meter> ${sample.cpuLoadPct}% · ${sample.cores} cores</dd>
-<dt>${s.cpuTemp}</dt><dd>${sample.cpuTempC === null ? s.unknown : `${sample.cpuTempC} °C`}</dd>
+<dt id="fact-cpu">${s.cpuLoad}</dt><dd><meter aria-labelledby="fact-cpu" min="0" max="100" low="70" high="90" optimum="20" value="${sample.cpuLoadPct}">${pct}</meter> ${pct} · ${fill(s.cores, { n: sample.cores })}</dd>
+<dt>${s.cpuTemp}</dt><dd>${sample.cpuTempC === null ? s.unknown : `${new Intl.NumberFormat(locale).format(sample.cpuTempC)} °C`}</dd>
 <dt>${s.memory}</dt><dd>${fill(s.ofTotal, { used: bytes(sample.memUsedBytes, locale), total: bytes(sample.memTotalBytes, locale) })}</dd>
 <dt>${s.disk}</dt><dd>${fill(s.ofTotal, { used: bytes(sample.diskFreeBytes, locale), total: bytes(sample.diskTotalBytes, locale) })}</dd>
 <dt>${s.uptime}</dt><dd>${fill(s.days, { d, h, m })}</dd>
 <dt>${s.process}</dt><dd>${bytes(sample.processRssBytes, locale)}</dd>
-</dl>`;
+</dl>
+<p class="muted">${fill(s.sampledAt, { time })}</p>`;
 }
 
 /** Liveness for load balancers and systemd, and the admin's view of the box. */
@@ -44,9 +49,15 @@ export function applianceRoutes(hearth: Hearth) {
       const ctx = pageFor(request);
       const s = applianceStrings(ctx.locale);
       const sample = hearth.health.latest ?? (await hearth.health.sample());
-      const main = html`<h1>${s.healthTitle}</h1><p class="muted">${s.healthIntro}</p>
+      // The page re-reads only the facts, as often as the sampler takes a new sample.
+      const every = Math.round(hearth.config.healthIntervalMs / 1000);
+      const main = html`<h1>${s.healthTitle}</h1><p class="muted">${fill(s.healthIntro, { s: every })}</p>
 <section class="card" aria-labelledby="health-now"><h2 id="health-now" class="visually-hidden">${s.healthTitle}</h2>
-${sample ? healthFacts(sample, ctx.locale) : html`<p>${s.sampling}</p>`}</section>`;
+<div id="health-facts" hx-get="/admin/health/facts" hx-trigger="every ${every}s" hx-swap="innerHTML">${healthFacts(sample, ctx.locale)}</div></section>`;
       return htmlResponse(layout(ctx, s.healthTitle, main));
-    });
+    })
+    .get("/admin/health/facts", ({ request }) =>
+      // Reads the sample already in memory: a refresh every few seconds costs no measuring.
+      htmlResponse(healthFacts(hearth.health.latest, pageFor(request).locale), 200, { "cache-control": "no-store" }),
+    );
 }

@@ -3,7 +3,11 @@ import { defineStrings } from "../ui/i18n.ts";
 export const applianceStrings = defineStrings(
   {
     healthTitle: "Appliance health",
-    healthIntro: "How this box is doing right now. Sampled every few seconds.",
+    healthIntro: "How this box is doing right now. This page updates itself every {s} seconds.",
+    cores: "{n} cores",
+    gigabytes: "{n} GB",
+    megabytes: "{n} MB",
+    sampledAt: "Measured at {time}.",
     cpuLoad: "Processor load",
     cpuTemp: "Processor temperature",
     memory: "Memory in use",
@@ -24,7 +28,11 @@ export const applianceStrings = defineStrings(
   },
   {
     healthTitle: "État de l'appareil",
-    healthIntro: "L'état de cet appareil en ce moment. Mesuré toutes les quelques secondes.",
+    healthIntro: "L'état de cet appareil en ce moment. Cette page se met à jour toute seule toutes les {s} secondes.",
+    cores: "{n} cœurs",
+    gigabytes: "{n} Go",
+    megabytes: "{n} Mo",
+    sampledAt: "Mesuré à {time}.",
     cpuLoad: "Charge du processeur",
     cpuTemp: "Température du processeur",
     memory: "Mémoire utilisée",
