@@ -31,7 +31,7 @@ function errorPage(ctx: PageContext, request: Request, status: number, title: st
 
 function fieldName(path: string | undefined, locale: Locale): string {
   const name = (path ?? "").replace(/^\//, "").replace(/\//g, " › ");
-  return name || (locale === "fr" ? "le formulaire" : "the form");
+  return name || shellStrings(locale).theForm;
 }
 
 /** Turns every failure into a page a person can read: a message and an error id, never a stack trace. */

@@ -14,7 +14,7 @@ export const uiRoutes = new Elysia({ name: "ui" })
     "/static/:name",
     ({ params, request }) => {
       const asset = getAsset(params.name);
-      if (!asset) return new Response("Not found", { status: 404 });
+      if (!asset) return new Response(shellStrings(pageFor(request).locale).notFoundTitle, { status: 404 });
       if (request.headers.get("if-none-match") === `"${asset.etag}"`) return new Response(null, { status: 304 });
       return new Response(asset.body as Uint8Array<ArrayBuffer>, {
         headers: {

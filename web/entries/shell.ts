@@ -1,4 +1,6 @@
 // Behaviour every page shares. Loaded with `defer`; the CSP allows no inline script.
+import { shellStrings } from "../../src/ui/strings.ts";
+import { isLocale } from "../../src/ui/i18n.ts";
 
 type HtmxConfigEvent = CustomEvent<{ headers: Record<string, string>; verb: string }>;
 
@@ -39,7 +41,6 @@ document.addEventListener("htmx:afterSwap", (event) => {
 // A network failure (the clinic's Wi-Fi drops) gets a human message instead of silence.
 document.addEventListener("htmx:sendError", () => {
   const flash = document.getElementById("flash");
-  if (flash) flash.textContent = document.documentElement.lang === "fr"
-    ? "Connexion perdue. Vérifiez votre réseau et réessayez."
-    : "Connection lost. Check your network and try again.";
+  const lang = document.documentElement.lang;
+  if (flash) flash.textContent = shellStrings(isLocale(lang) ? lang : "en").connectionLost;
 });
