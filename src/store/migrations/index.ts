@@ -2,10 +2,14 @@
 // Ranges keep capabilities from colliding: 0001-0009 core, 0010 identity,
 // 0020 clinic, 0030 rooms, 0040 portal, 0050 vitals.
 import core from "./0001_core.sql" with { type: "text" };
+import identity from "./0010_identity.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
   sql: string;
 }
 
-export const migrations: Migration[] = [{ name: "0001_core", sql: core }];
+export const migrations: Migration[] = [
+  { name: "0001_core", sql: core },
+  { name: "0010_identity", sql: identity },
+];
