@@ -11,6 +11,8 @@ import { HealthSampler } from "./appliance/health.ts";
 import { loadAssets } from "./ui/assets.ts";
 import { adminExists, createSetupLink } from "./identity/setup.ts";
 import { log } from "./log.ts";
+import { finishRotationWhenUnlocked } from "./store/rotation.ts";
+import { NightlyBackups } from "./appliance/nightly.ts";
 
 /** A start-up problem the person running Hearth can fix; main prints its message as one line. */
 export class BootError extends Error {}
@@ -109,6 +111,13 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
   const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
   hearth.health.start();
+  // An interrupted `keys rotate` finishes in the background, batch by batch, after listen.
+  const stopRotation = new AbortController();
+  const rotation = finishRotationWhenUnlocked(hearth, stopRotation.signal)?.catch((err) =>
+    log.error("key rotation could not finish", { kind: (err as Error).name }),
+  );
+  const nightly = new NightlyBackups(hearth);
+  nightly.start();
   const port = app.server!.port!;
   // Port 0 (tests) means "any free port": the public URL takes the one we got.
   hearth.config = { ...config, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
@@ -128,6 +137,8 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
     setupLink,
     async stop() {
       hearth.health.stop();
+      stopRotation.abort();
+      await Promise.all([rotation, nightly.stop()]);
       await app.stop(true);
       hearth.db.close();
       if (existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() === String(process.pid)) unlinkSync(pidFile);

@@ -128,3 +128,24 @@ export async function ensureIdentity(dataDir: string): Promise<boolean> {
   await writeIdentity(dataDir, "identity", await age.generateIdentity());
   return true;
 }
+
+export type PassphraseChange = "set" | "changed" | "removed";
+
+/**
+ * Sets, changes or removes the passphrase on the identity file. The identity itself does not
+ * change, so every sealed value stays readable. Refused mid-rotation: both slots must always
+ * share one passphrase, and two files cannot be rewritten in one step.
+ */
+export async function changePassphrase(dataDir: string, current: string | undefined, next: string | undefined): Promise<PassphraseChange> {
+  if (slotExists(dataDir, "identity.next")) {
+    throw new KeyError("A key rotation is unfinished; run hearth keys rotate to finish it, then change the passphrase.");
+  }
+  const wasLocked = isLocked(dataDir);
+  if (!wasLocked && !next) throw new KeyError("The appliance key has no passphrase, so there is none to remove.");
+  const identity = await readIdentity(dataDir, "identity", current);
+  await writeIdentity(dataDir, "identity", identity, next);
+  return !wasLocked ? "set" : next ? "changed" : "removed";
+}
+
+/** The weakest passphrase we accept: scrypt slows guessing, it cannot save a short word. */
+export const MIN_PASSPHRASE_LENGTH = 10;

@@ -86,6 +86,15 @@ export class Vault {
     for (const fn of this.#listeners) fn();
   }
 
+  /** After a rotation: keep only the key new values are sealed to. */
+  async retireOlderKeys(): Promise<void> {
+    if (this.#identities.length <= 1) return;
+    const d = new age.Decrypter();
+    d.addIdentity(this.#identities[0]!);
+    this.#identities = this.#identities.slice(0, 1);
+    this.#decrypter = d;
+  }
+
   lock(): void {
     this.#sealTo = null;
     this.#identities = [];
