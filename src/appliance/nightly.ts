@@ -16,13 +16,13 @@ export function nextRunAt(now: number, at: string): number {
 }
 
 export interface Timers {
-  set(fn: () => void, ms: number): unknown;
+  set(fn: () => Promise<void>, ms: number): unknown;
   clear(handle: unknown): void;
 }
 
 const realTimers: Timers = {
   set(fn, ms) {
-    const t = setTimeout(fn, ms);
+    const t = setTimeout(() => void fn(), ms);
     // Never the reason the process stays up.
     t.unref();
     return t;
@@ -54,12 +54,10 @@ export class NightlyBackups {
     }
     const now = this.hearth.now();
     const at = nextRunAt(now, backupAt);
-    this.#handle = this.timers.set(() => {
+    this.#handle = this.timers.set(async () => {
       this.#handle = null;
-      void this.runOnce().finally(() => {
-        if (this.#stopped) return;
-        this.start();
-      });
+      await this.runOnce();
+      if (!this.#stopped) this.start();
     }, at - now);
   }
 

@@ -82,12 +82,12 @@ export async function createBackup(o: BackupOptions): Promise<BackupResult> {
   if (o.applianceRecipient && o.recipients.includes(o.applianceRecipient)) {
     throw new BackupError("HEARTH_BACKUP_RECIPIENTS names the appliance's own key; use a key kept offline, away from this box.");
   }
-  if (existsSync(o.to)) throw new BackupError(`${o.to} already exists; a backup never overwrites a file. Choose another --to.`);
-  if (!existsSync(dirname(o.to))) throw new BackupError(`The backup folder ${dirname(o.to)} does not exist; create it or set HEARTH_BACKUP_DIR.`);
   const now = o.now ?? Date.now;
   const snapshot = join(o.dataDir, `.backup-${process.pid}-${now()}.db`);
   const partial = `${o.to}.partial-${process.pid}`;
   try {
+    if (existsSync(o.to)) throw new BackupError(`${o.to} already exists; a backup never overwrites a file. Choose another --to.`);
+    if (!existsSync(dirname(o.to))) throw new BackupError(`The backup folder ${dirname(o.to)} does not exist; create it or set HEARTH_BACKUP_DIR.`);
     // Made empty with mode 0600 first: VACUUM INTO fills an empty file and keeps its mode.
     writeFileSync(snapshot, "", { mode: 0o600, flag: "wx" });
     o.db.query("VACUUM INTO ?").run(snapshot);

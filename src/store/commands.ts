@@ -153,10 +153,15 @@ export const commands: Record<string, Command> = {
 
   "keys rotate": {
     summary: "make a new appliance key and re-seal every stored value with it (resumable)",
-    usage: "hearth keys rotate [--progress]",
-    options: { progress: { type: "boolean" } },
+    usage: "hearth keys rotate [--progress] [--batch-size N]",
+    options: { progress: { type: "boolean" }, "batch-size": { type: "string" } },
     async run({ values }) {
       const config = loadConfig();
+      const batchSize = Number(values["batch-size"] ?? 200);
+      if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+        console.error("hearth keys rotate: --batch-size must be a whole number from 1 to 10000.");
+        return 2;
+      }
       const path = existingDatabase(config);
       refuseWhileServing(config, "hearth keys rotate");
       const passphrase = await keyPassphrase(config);
@@ -165,6 +170,7 @@ export const commands: Record<string, Command> = {
         migrate(db);
         const bar = progress("rotating keys", values.progress === true);
         const result = await rotateKeys(config.dataDir, db, new Audit(db, config.dataDir), passphrase, {
+          batchSize,
           onBatch: ({ done, total }) => bar.update(total ? done / total : 1),
         }).finally(bar.end);
         console.log(`keys rotated: ${result.values} sealed values now use the new key${result.resumed ? " (finished an interrupted rotation)" : ""}.`);

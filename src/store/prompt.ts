@@ -1,3 +1,5 @@
+import { KeyError } from "./keys.ts";
+
 /**
  * Passphrases for the CLI come from the environment or from a hidden prompt on a terminal,
  * never from argv (which every local user can read in the process list).
@@ -27,7 +29,7 @@ function askHidden(question: string): Promise<string> {
     const onData = (chunk: Buffer) => {
       for (const ch of chunk.toString("utf8")) {
         if (ch === "\r" || ch === "\n") return done();
-        if (ch === "\u0003") return done(new Error("cancelled"));
+        if (ch === "\u0003") return done(new KeyError("Cancelled; nothing was changed."));
         if (ch === "\u007f" || ch === "\b") typed = typed.slice(0, -1);
         else typed += ch;
       }
