@@ -6,6 +6,7 @@ import { uiRoutes } from "./ui/routes.ts";
 import { applianceRoutes } from "./appliance/routes.ts";
 import { unlockRoutes } from "./appliance/unlock.ts";
 import { identityRoutes } from "./identity/routes.ts";
+import { tlsRoutes } from "./appliance/tls-routes.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
 export function buildApp(hearth: Hearth) {
@@ -15,6 +16,7 @@ export function buildApp(hearth: Hearth) {
     .use(unlockRoutes(hearth))
     .use(uiRoutes)
     .use(applianceRoutes(hearth))
+    .use(tlsRoutes(hearth))
     .use(identityRoutes(hearth));
 }
 

@@ -11,6 +11,8 @@ import { HealthSampler } from "./appliance/health.ts";
 import { loadAssets } from "./ui/assets.ts";
 import { adminExists, createSetupLink } from "./identity/setup.ts";
 import { log } from "./log.ts";
+import { HttpsService } from "./appliance/https.ts";
+import { TlsError } from "./appliance/tls.ts";
 import { finishRotationWhenUnlocked } from "./store/rotation.ts";
 import { NightlyBackups } from "./appliance/nightly.ts";
 
@@ -88,6 +90,8 @@ export interface Running {
   url: string;
   port: number;
   setupLink: string | null;
+  /** Certificate, redirect listener and renewal; null when serving plain HTTP. */
+  https: HttpsService | null;
   stop(): Promise<void>;
 }
 
@@ -96,9 +100,16 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
   const other = servingPid(config.dataDir);
   if (other) throw new BootError(`Another Hearth (pid ${other}) is already serving ${config.dataDir}; stop it first.`);
   const [hearth] = await Promise.all([openHearth(config, opts), loadAssets()]);
+  let https: HttpsService | null;
+  try {
+    https = await HttpsService.open(config, hearth.now());
+  } catch (err) {
+    hearth.db.close();
+    throw err instanceof TlsError ? new BootError(err.message) : err;
+  }
   const app = buildApp(hearth);
   try {
-    app.listen({ port: config.port, hostname: config.host });
+    app.listen({ port: config.port, hostname: config.host, ...(https && { tls: https.tls }) });
   } catch (err) {
     hearth.db.close();
     const code = (err as NodeJS.ErrnoException).code;
@@ -107,6 +118,13 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
     }
     if (code === "EACCES") throw new BootError(`Not allowed to listen on port ${config.port}; use a port above 1024 or grant the capability.`);
     throw err;
+  }
+  try {
+    https?.start(app, hearth);
+  } catch (err) {
+    await app.stop(true);
+    hearth.db.close();
+    throw err instanceof TlsError ? new BootError(err.message) : err;
   }
   const pidFile = join(config.dataDir, PID_FILE);
   writeFileSync(pidFile, `${process.pid}\n`, { mode: 0o600 });
@@ -121,24 +139,29 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
   const port = app.server!.port!;
   // Port 0 (tests) means "any free port": the public URL takes the one we got.
   hearth.config = { ...config, publicUrl: config.publicUrl.replace(/:0$/, `:${port}`) };
+  const scheme = https ? "https" : "http";
   let setupLink: string | null = null;
   if (hearth.vault.unlocked && !adminExists(hearth.db)) {
     setupLink = createSetupLink(hearth.db, hearth.config.publicUrl, hearth.now()).url;
   }
   if (!opts.quiet) {
-    log.info("hearth serving", { url: `http://${config.host}:${port}`, dataDir: config.dataDir, locked: !hearth.vault.unlocked });
+    log.info("hearth serving", { url: `${scheme}://${config.host}:${port}`, publicUrl: hearth.config.publicUrl, dataDir: config.dataDir, locked: !hearth.vault.unlocked });
+    const trust = https?.startupNotice(hearth.config.publicUrl);
+    if (trust) console.log(`\n${trust}\n`);
     if (setupLink) console.log(`\nNo admin yet. Open this one-time link within 30 minutes to create the first admin:\n\n  ${setupLink}\n`);
     if (!hearth.vault.unlocked) console.log(`\nThe appliance key is locked. Open ${hearth.config.publicUrl}/unlock to unlock it.\n`);
   }
   return {
     hearth,
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
+    https,
     setupLink,
     async stop() {
       hearth.health.stop();
       stopRotation.abort();
       await Promise.all([rotation, nightly.stop()]);
+      await https?.stop();
       await app.stop(true);
       hearth.db.close();
       if (existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() === String(process.pid)) unlinkSync(pidFile);

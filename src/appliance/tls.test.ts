@@ -1,13 +1,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { X509Certificate } from "node:crypto";
-import { statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import tls from "node:tls";
 import { ConfigError, loadConfig } from "../config.ts";
-import { tempDir } from "../../tests/harness.ts";
+import { BootError, startServer } from "../server.ts";
+import { startTestServer, tempDir, testConfig, type TestServer } from "../../tests/harness.ts";
 import {
   TlsError,
-  caNames,
+  caScope,
   createLocalCa,
   ensureLocalCa,
   ensureServerCert,
@@ -90,7 +91,8 @@ describe("local certificate authority", () => {
     expect(caCert.publicKey.asymmetricKeyDetails?.namedCurve).toBe("prime256v1");
     expect(caCert.verify(caCert.publicKey)).toBe(true);
     expect(Date.parse(caCert.validTo) - now).toBeGreaterThan(3649 * DAY);
-    expect(caNames(ca.cert)).toEqual(names);
+    expect(caScope(ca.cert)).toEqual({ names: ["hearth.test"], addresses: true });
+    expect(caScope((await createLocalCa(["hearth.test"], now)).cert)).toEqual({ names: ["hearth.test"], addresses: false });
 
     expect(leaf.ca).toBe(false);
     expect(leaf.verify(caCert.publicKey)).toBe(true);
@@ -201,5 +203,123 @@ describe("the clinic's own certificate", () => {
     expect(() => loadCertificateFiles(a.cert, b.key, "hearth.example.org", [], now)).toThrow(/is not the key of the certificate/);
     expect(() => loadCertificateFiles(a.cert, a.key, "hearth.example.org", [], now + 400 * DAY)).toThrow(/expired on/);
     expect(() => loadCertificateFiles(a.cert + ".nope", a.key, "hearth.example.org", [], now)).toThrow(/Cannot read HEARTH_TLS_CERT/);
+  });
+});
+
+/** The certificate a TLS client is shown on this port. */
+function servedCertificate(port: number): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ port, host: "127.0.0.1", servername: "hearth.test", rejectUnauthorized: false }, () => {
+      const der = socket.getPeerCertificate().raw;
+      socket.end();
+      resolve(new X509Certificate(der));
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe("serving HTTPS", () => {
+  let server: TestServer;
+  let plain: TestServer;
+  let ca: string;
+  // The certificate also names 127.0.0.1, so a client can check it without a resolver rule.
+  const get = (path: string, init: RequestInit = {}) => fetch(`https://127.0.0.1:${server.port}${path}`, { ...init, tls: { ca } });
+
+  test("starts with the local CA's certificate for the public host", async () => {
+    server = await startTestServer({ HEARTH_PUBLIC_URL: "https://hearth.test:0", HEARTH_HOSTNAMES: "127.0.0.1", HEARTH_HTTP_PORT: "0" });
+    plain = await startTestServer();
+    ca = readFileSync(join(tlsDir(server.dataDir), "ca.crt"), "utf8");
+    expect(server.url).toStartWith("https://");
+    expect(server.hearth.config.publicUrl).toBe(`https://hearth.test:${server.port}`);
+    const served = await servedCertificate(server.port);
+    expect(served.checkHost("hearth.test", { subject: "never" })).toBe("hearth.test");
+    expect(served.verify(new X509Certificate(ca).publicKey)).toBe(true);
+    const res = await get("/healthz");
+    expect(res.status).toBe(200);
+  });
+
+  test("HSTS on every HTTPS response, error pages included, and never over plain HTTP", async () => {
+    for (const path of ["/healthz", "/preferences", "/no-such-page"]) {
+      expect((await get(path)).headers.get("strict-transport-security")).toBe("max-age=31536000");
+    }
+    expect((await fetch(`${plain.url}/preferences`)).headers.get("strict-transport-security")).toBeNull();
+    const redirect = await fetch(`http://127.0.0.1:${server.https!.httpPort}/`, { redirect: "manual" });
+    expect(redirect.headers.get("strict-transport-security")).toBeNull();
+  });
+
+  test("plain HTTP redirects to the public HTTPS address, whatever Host the request claims", async () => {
+    const http = `http://127.0.0.1:${server.https!.httpPort}`;
+    const page = await fetch(`${http}/preferences?saved=1`, { redirect: "manual", headers: { host: "evil.example" } });
+    expect(page.status).toBe(301);
+    expect(page.headers.get("location")).toBe(`https://hearth.test:${server.port}/preferences?saved=1`);
+    const post = await fetch(`${http}/preferences`, { method: "POST", redirect: "manual", body: "lang=fr" });
+    expect(post.status).toBe(308);
+    expect(post.headers.get("location")).toBe(`https://hearth.test:${server.port}/preferences`);
+  });
+
+  test("/ca.crt gives the CA certificate alone, over HTTPS and plain HTTP, never a key", async () => {
+    for (const res of [await get("/ca.crt"), await fetch(`http://127.0.0.1:${server.https!.httpPort}/ca.crt`)]) {
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("application/x-x509-ca-cert");
+      const body = await res.text();
+      expect(body).toBe(ca);
+      expect(body.match(/-----BEGIN /g)).toHaveLength(1);
+      expect(body).not.toMatch(/PRIVATE KEY/);
+      expect(new X509Certificate(body).ca).toBe(true);
+    }
+    expect((await fetch(`${plain.url}/ca.crt`)).status).toBe(404);
+  });
+
+  test("/trust shows the install steps and the CA fingerprint, in English and French, before the device trusts the CA", async () => {
+    const fp = new X509Certificate(ca).fingerprint256;
+    const en = await (await get("/trust")).text();
+    expect(en).toContain(fp);
+    for (const system of ["Windows", "macOS", "iPhone", "Android", "ChromeOS", "Firefox"]) expect(en).toContain(system);
+    const fr = await fetch(`http://127.0.0.1:${server.https!.httpPort}/trust`, { headers: { "accept-language": "fr" } });
+    expect(fr.status).toBe(200);
+    expect(fr.headers.get("content-security-policy")).toContain("default-src 'self'");
+    const frText = await fr.text();
+    expect(frText).toContain("Faire confiance à ce Hearth");
+    expect(frText).toContain(fp);
+    const css = await fetch(`http://127.0.0.1:${server.https!.httpPort}/static/hearth.css`, { redirect: "manual" });
+    expect(css.status).toBe(200);
+  });
+
+  test("the certificate is renewed within 30 days of expiry and served without a restart", async () => {
+    const before = await servedCertificate(server.port);
+    expect(await server.https!.renew()).toBe(false);
+    server.clock.advance(Date.parse(before.validTo) - server.clock.now - 29 * DAY);
+    expect(await server.https!.renew()).toBe(true);
+    const after = await servedCertificate(server.port);
+    expect(after.serialNumber).not.toBe(before.serialNumber);
+    expect(Date.parse(after.validTo)).toBeGreaterThan(Date.parse(before.validTo));
+    expect(after.verify(new X509Certificate(ca).publicKey)).toBe(true);
+    expect(readFileSync(join(tlsDir(server.dataDir), "ca.crt"), "utf8")).toBe(ca);
+    // The new certificate starts at the test clock's "now", a year ahead: only check that requests are served.
+    expect((await fetch(`https://127.0.0.1:${server.port}/healthz`, { tls: { rejectUnauthorized: false } })).status).toBe(200);
+  });
+
+  test("closes", async () => {
+    await server.close();
+    await plain.close();
+  });
+});
+
+describe("start-up errors", () => {
+  test("the clinic's certificate not covering the public host stops the start, naming the RP ID", async () => {
+    const data = dir();
+    const ca = await createLocalCa(["other.example.org"], Date.now());
+    const pair = await issueServerCert(ca, ["other.example.org"], Date.now());
+    writeFileSync(join(data, "cert.pem"), pair.cert);
+    writeFileSync(join(data, "key.pem"), pair.key);
+    const config = testConfig(join(data, "hearth"), {
+      HEARTH_PUBLIC_URL: "https://hearth.example.org:0",
+      HEARTH_TLS_CERT: join(data, "cert.pem"),
+      HEARTH_TLS_KEY: join(data, "key.pem"),
+    });
+    const error = await startServer(config, { quiet: true }).catch((e) => e);
+    expect(error).toBeInstanceOf(BootError);
+    expect(error.message).toContain("not hearth.example.org, the host of HEARTH_PUBLIC_URL");
+    expect(existsSync(join(data, "hearth", "hearth.pid"))).toBe(false);
   });
 });

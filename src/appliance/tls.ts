@@ -44,7 +44,7 @@ export interface TlsPair {
 }
 
 export interface LocalCa extends TlsPair {
-  /** The names (DNS names and IPs) this CA may vouch for: its name constraints. */
+  /** The names this CA was made for (its name constraints permit their DNS names). */
   names: string[];
 }
 
@@ -69,25 +69,25 @@ function sanEntry(name: string): x509.JsonGeneralName {
   return isIP(name) ? { type: "ip", value: name } : { type: "dns", value: name };
 }
 
-/** One permitted subtree: exactly this DNS name (and names under it), or exactly this address. */
+/** One permitted subtree: this DNS name and the names under it. */
 function subtreeFor(name: string): GeneralSubtree {
-  const ip = isIP(name);
-  const base = ip ? new GeneralName({ iPAddress: `${name}/${ip === 4 ? 32 : 128}` }) : new GeneralName({ dNSName: name });
-  return new GeneralSubtree({ base });
+  return new GeneralSubtree({ base: new GeneralName({ dNSName: name }) });
 }
 
 /**
  * Name constraints keep a leaked CA key from vouching for anyone else's site: the CA may sign only
- * the clinic's names. An address family with no permitted address is excluded outright, since
- * RFC 5280 leaves a name form without constraints unconstrained.
+ * the clinic's DNS names. Without configured addresses it may sign no IP address at all (RFC 5280
+ * leaves a name form without constraints unconstrained, hence the explicit exclusion). With
+ * configured addresses, IPs stay unconstrained: BoringSSL's verifier (Bun, so the vitals agents)
+ * rejects any certificate whose IP address meets an IP constraint ("unsupported name constraint
+ * type"), while Chromium, Firefox, Apple, Windows and OpenSSL would have honoured it.
  */
 function nameConstraints(names: string[]): x509.Extension {
-  const excluded: GeneralSubtree[] = [];
-  if (!names.some((n) => isIP(n) === 4)) excluded.push(new GeneralSubtree({ base: new GeneralName({ iPAddress: "0.0.0.0/0" }) }));
-  if (!names.some((n) => isIP(n) === 6)) excluded.push(new GeneralSubtree({ base: new GeneralName({ iPAddress: "::/0" }) }));
+  const dns = names.filter((n) => !isIP(n));
+  const anyAddress = [new GeneralName({ iPAddress: "0.0.0.0/0" }), new GeneralName({ iPAddress: "::/0" })];
   const value = new NameConstraints({
-    permittedSubtrees: new GeneralSubtrees(names.map(subtreeFor)),
-    excludedSubtrees: excluded.length ? new GeneralSubtrees(excluded) : undefined,
+    permittedSubtrees: new GeneralSubtrees(dns.map(subtreeFor)),
+    excludedSubtrees: dns.length === names.length ? new GeneralSubtrees(anyAddress.map((base) => new GeneralSubtree({ base }))) : undefined,
   });
   return new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
 }
@@ -96,19 +96,26 @@ function subtreeKey(subtree: GeneralSubtree): string {
   return Buffer.from(AsnConvert.serialize(subtree)).toString("hex");
 }
 
-/** The names a CA certificate is constrained to (empty when it has no name constraints). */
-export function caNames(caPem: string): string[] {
+function constraintsOf(caPem: string): NameConstraints | null {
   const ext = new x509.X509Certificate(caPem).getExtension(id_ce_nameConstraints);
-  if (!ext) return [];
-  const constraints = AsnConvert.parse(ext.value, NameConstraints);
-  return (constraints.permittedSubtrees ?? []).map((s) => s.base.dNSName ?? (s.base.iPAddress ?? "").replace(/\/\d+$/, ""));
+  return ext ? AsnConvert.parse(ext.value, NameConstraints) : null;
+}
+
+/** The DNS names a CA may vouch for, and whether it may vouch for IP addresses at all. */
+export function caScope(caPem: string): { names: string[]; addresses: boolean } {
+  const nc = constraintsOf(caPem);
+  return {
+    names: (nc?.permittedSubtrees ?? []).flatMap((s) => (s.base.dNSName ? [s.base.dNSName] : [])),
+    addresses: !(nc?.excludedSubtrees ?? []).some((s) => s.base.iPAddress === "0.0.0.0/0"),
+  };
 }
 
 function caCovers(caPem: string, names: string[]): boolean {
-  const ext = new x509.X509Certificate(caPem).getExtension(id_ce_nameConstraints);
-  if (!ext) return false;
-  const permitted = new Set((AsnConvert.parse(ext.value, NameConstraints).permittedSubtrees ?? []).map(subtreeKey));
-  return names.every((n) => permitted.has(subtreeKey(subtreeFor(n))));
+  const nc = constraintsOf(caPem);
+  if (!nc) return false;
+  const permitted = new Set((nc.permittedSubtrees ?? []).map(subtreeKey));
+  const { addresses } = caScope(caPem);
+  return names.every((n) => (isIP(n) ? addresses : permitted.has(subtreeKey(subtreeFor(n)))));
 }
 
 function commonName(text: string): string {
@@ -241,7 +248,7 @@ export async function ensureLocalCa(dataDir: string, names: string[], now: numbe
   if (existsSync(file)) {
     const pair = readPair(file);
     if (!pair) throw new TlsError(`${file} is damaged. Move it aside to make a new local CA (every device must then trust the new one).`);
-    const ca = { ...pair, names: caNames(pair.cert) };
+    const ca = { ...pair, names: caScope(pair.cert).names };
     if (!caCovers(ca.cert, names)) {
       const missing = names.filter((n) => !caCovers(ca.cert, [n]));
       throw new TlsError(

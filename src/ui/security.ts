@@ -15,6 +15,9 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** Once a browser has seen Hearth over HTTPS, it refuses plain HTTP to that name for a year. */
+export const HSTS = "max-age=31536000";
+
 export const SECURITY_HEADERS: Record<string, string> = {
   "content-security-policy": CSP,
   "referrer-policy": "no-referrer",
@@ -27,7 +30,9 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /** Adds the security headers to every response: set on request, so 404s and error pages get them too. */
-export const securityHeaders = new Elysia({ name: "security-headers" }).onRequest(({ set }) => {
+export const securityHeaders = new Elysia({ name: "security-headers" }).onRequest(({ set, request }) => {
   Object.assign(set.headers, SECURITY_HEADERS);
+  // HTTPS responses only: browsers ignore it over HTTP, and localhost development stays plain HTTP.
+  if (request.url.startsWith("https:")) set.headers["strict-transport-security"] = HSTS;
 });
 
