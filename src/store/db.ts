@@ -35,15 +35,17 @@ export function openDatabase(path: string, options: { readonly?: boolean } = {})
  * migration leaves the database exactly as it was.
  */
 export function migrate(db: Db, migrations: Migration[] = allMigrations): string[] {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const hasTable = db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== null;
   const applied = new Set(
-    db.query<{ name: string }, []>("SELECT name FROM schema_migrations").all().map((r) => r.name),
+    hasTable ? db.query<{ name: string }, []>("SELECT name FROM schema_migrations").all().map((r) => r.name) : [],
   );
   const pending = [...migrations].sort((a, b) => a.name.localeCompare(b.name)).filter((m) => !applied.has(m.name));
   if (pending.length === 0) return [];
   let current = "";
   try {
     db.transaction(() => {
+      // Inside the transaction too: a failed first start leaves no trace at all.
+      db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
       for (const m of pending) {
         current = m.name;
         db.exec(m.sql);
