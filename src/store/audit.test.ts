@@ -97,4 +97,19 @@ describe("audit trail", () => {
     const mine = audit.forOwner(3);
     expect(mine.map((r) => r.subject)).toEqual(["journal:3"]);
   });
+
+  test("inside a caller's transaction the head moves only once the row is committed", async () => {
+    expect(() =>
+      db.transaction(() => {
+        audit.append({ actor: "system", action: "x", subject: "y", outcome: "ok" });
+        throw new Error("rolled back");
+      })(),
+    ).toThrow("rolled back");
+    await Promise.resolve();
+    expect(audit.verify()).toEqual({ ok: true, rows: 10 });
+
+    db.transaction(() => audit.append({ actor: "system", action: "x", subject: "y", outcome: "ok" }))();
+    await Promise.resolve();
+    expect(audit.verify()).toEqual({ ok: true, rows: 11 });
+  });
 });

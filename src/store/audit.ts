@@ -81,9 +81,32 @@ export class Audit {
       this.#insert.run(row.id, row.at, row.actor, row.action, row.subject, row.owner_id, row.outcome, row.prev_hash, hash);
       return { id: row.id, hash };
     };
-    const head = this.db.inTransaction ? write() : this.db.transaction(write).immediate();
-    this.#writeHead(head.id, head.hash);
+    if (!this.db.inTransaction) {
+      const head = this.db.transaction(write).immediate();
+      this.#writeHead(head.id, head.hash);
+      return head.id;
+    }
+    // Inside the caller's transaction the row is not committed yet: a head written now would
+    // name a row that a crash or a rollback takes away, and verify would cry tampering. bun:sqlite
+    // transactions are synchronous, so a microtask runs after the COMMIT (or the rollback).
+    const head = write();
+    if (!this.#pendingHead) queueMicrotask(() => this.#flushPendingHead());
+    this.#pendingHead = head;
     return head.id;
+  }
+
+  #pendingHead: { id: number; hash: string } | null = null;
+
+  #flushPendingHead(): void {
+    const head = this.#pendingHead;
+    this.#pendingHead = null;
+    try {
+      if (!head || this.db.inTransaction) return;
+      const row = this.db.query<{ hash: string }, [number]>("SELECT hash FROM audit_log WHERE id = ?").get(head.id);
+      if (row?.hash === head.hash) this.#writeHead(head.id, head.hash);
+    } catch {
+      // Database closed meanwhile: the next append re-anchors the head.
+    }
   }
 
   #writeHead(id: number, hash: string): void {
