@@ -6,7 +6,8 @@
 #
 # Creates the system user "hearth", installs the binary to /usr/local/bin/hearth, the unit to
 # /etc/systemd/system/hearth.service and, the first time only, /etc/hearth/hearth.env from the
-# template; then enables and (re)starts the service. An existing hearth.env is never replaced.
+# template; then enables and (re)starts the service. An existing hearth.env is never replaced;
+# an existing binary is kept as /usr/local/bin/hearth.previous.
 set -eu
 
 BIN=${1:-./hearth-linux-arm64}
@@ -36,6 +37,10 @@ if "$SYSTEMCTL" is-active --quiet hearth 2>/dev/null; then
   "$SYSTEMCTL" stop hearth
 fi
 
+# The binary being replaced stays as hearth.previous, for a rollback (docs/operations.md, Upgrade).
+if [ -e /usr/local/bin/hearth ]; then
+  cp -p /usr/local/bin/hearth /usr/local/bin/hearth.previous
+fi
 # Copy first, then rename: a half-written binary is never the one systemd starts.
 install -m 0755 -o root -g root "$BIN" /usr/local/bin/hearth.new
 mv -f /usr/local/bin/hearth.new /usr/local/bin/hearth
