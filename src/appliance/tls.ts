@@ -78,7 +78,7 @@ function subtreeFor(name: string): GeneralSubtree {
  * Name constraints keep a leaked CA key from vouching for anyone else's site: the CA may sign only
  * the clinic's DNS names. Without configured addresses it may sign no IP address at all (RFC 5280
  * leaves a name form without constraints unconstrained, hence the explicit exclusion). With
- * configured addresses, IPs stay unconstrained: BoringSSL's verifier (Bun, so the vitals agents)
+ * configured addresses, IPs stay unconstrained: BoringSSL's verifier (Bun's fetch and tls, for one)
  * rejects any certificate whose IP address meets an IP constraint ("unsupported name constraint
  * type"), while Chromium, Firefox, Apple, Windows and OpenSSL would have honoured it.
  */
