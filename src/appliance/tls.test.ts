@@ -5,6 +5,9 @@ import { join } from "node:path";
 import tls from "node:tls";
 import { ConfigError, loadConfig } from "../config.ts";
 import { BootError, startServer } from "../server.ts";
+import { Elysia } from "elysia";
+import type { Hearth } from "../context.ts";
+import { HttpsService } from "./https.ts";
 import { startTestServer, tempDir, testConfig, type TestServer } from "../../tests/harness.ts";
 import {
   TlsError,
@@ -321,5 +324,50 @@ describe("start-up errors", () => {
     expect(error).toBeInstanceOf(BootError);
     expect(error.message).toContain("not hearth.example.org, the host of HEARTH_PUBLIC_URL");
     expect(existsSync(join(data, "hearth", "hearth.pid"))).toBe(false);
+  });
+});
+
+// Bun's WebSocket takes TLS options as its second argument; the DOM typing only knows protocols.
+const TlsWebSocket = WebSocket as unknown as new (url: string, options: { tls: object }) => WebSocket;
+
+describe("renewal and open sessions", () => {
+  test("a renewed certificate waits while a WebSocket is open, and is served once it closes (or a day before expiry)", async () => {
+    const data = dir();
+    const clock = { now: Date.now() };
+    const config = testConfig(data, { HEARTH_PUBLIC_URL: "https://hearth.test:0", HEARTH_HOSTNAMES: "127.0.0.1" });
+    const https = (await HttpsService.open(config, clock.now))!;
+    const app = new Elysia().ws("/live", { message: (ws, m) => ws.send(m) });
+    app.listen({ port: 0, hostname: "127.0.0.1", tls: https.tls });
+    https.start(app, { config, now: () => clock.now } as unknown as Hearth);
+    const ca = readFileSync(join(tlsDir(data), "ca.crt"), "utf8");
+    const port = () => app.server!.port!;
+    // Certificates issued after the clock moves start in the future: check the chain, not the dates, there.
+    const open = async (tls: object = { ca }) => {
+      const ws = new TlsWebSocket(`wss://127.0.0.1:${port()}/live`, { tls });
+      await new Promise((resolve, reject) => ((ws.onopen = resolve), (ws.onerror = reject)));
+      return ws;
+    };
+    try {
+      const first = await servedCertificate(port());
+      const ws = await open();
+      clock.now = Date.parse(first.validTo) - 29 * DAY;
+      expect(await https.renew()).toBe(false);
+      expect((await servedCertificate(port())).serialNumber).toBe(first.serialNumber);
+      ws.close();
+      while (app.server!.pendingWebSockets > 0) await Bun.sleep(5);
+      expect(await https.renew()).toBe(true);
+      const second = await servedCertificate(port());
+      expect(second.serialNumber).not.toBe(first.serialNumber);
+
+      // A day before the served certificate expires, waiting is over: open sessions or not.
+      await open({ rejectUnauthorized: false });
+      expect(app.server!.pendingWebSockets).toBe(1);
+      clock.now = Date.parse(second.validTo) - 12 * 3600 * 1000;
+      expect(await https.renew()).toBe(true);
+      expect((await servedCertificate(port())).serialNumber).not.toBe(second.serialNumber);
+    } finally {
+      await https.stop();
+      await app.stop(true);
+    }
   });
 });
