@@ -5,19 +5,24 @@ import { securityHeaders } from "./ui/security.ts";
 import { uiRoutes } from "./ui/routes.ts";
 import { applianceRoutes } from "./appliance/routes.ts";
 import { unlockRoutes } from "./appliance/unlock.ts";
-import { identityRoutes } from "./identity/routes.ts";
+import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
 export function buildApp(hearth: Hearth) {
-  return new Elysia({ name: "hearth" })
+  // Identity's guard comes first: every route after it passes its declared access policy.
+  const access = createAccess(hearth);
+  const app = new Elysia({ name: "hearth" })
     .use(errorHandling)
     .use(securityHeaders)
+    .use(access.plugin)
     .use(unlockRoutes(hearth))
     .use(uiRoutes)
     .use(applianceRoutes(hearth))
     .use(tlsRoutes(hearth))
     .use(identityRoutes(hearth));
+  access.bind(app);
+  return app;
 }
 
 export type App = ReturnType<typeof buildApp>;

@@ -7,12 +7,29 @@ import { fill } from "../ui/i18n.ts";
 import { applianceStrings } from "./strings.ts";
 import { readIdentity, slotExists, KeyError } from "../store/keys.ts";
 import { log } from "../log.ts";
+import { policy } from "../identity/policy.ts";
+import { viewerOf } from "../identity/guard.ts";
+import { identityStrings } from "../identity/strings.ts";
 
-// While locked, only these answer; everything else shows the unlock page.
-const OPEN_WHILE_LOCKED = [/^\/healthz$/, /^\/static\//, /^\/unlock$/, /^\/preferences$/];
+// While locked, only these answer; everything else shows the unlock page. Signing in works
+// while locked (people and passkeys are not sealed): an admin must be signed in to unlock.
+const OPEN_WHILE_LOCKED = [
+  /^\/healthz$/,
+  /^\/static\//,
+  /^\/unlock$/,
+  /^\/preferences$/,
+  /^\/signin(\/options|\/verify)?$/,
+  /^\/signout(\/everywhere)?$/,
+  /^\/session\/extend$/,
+];
 
 function unlockPage(ctx: PageContext, error?: string, status = 423): Response {
   const s = applianceStrings(ctx.locale);
+  if (ctx.viewer?.role !== "admin") {
+    const main = html`<div class="card narrow"><h1>${s.unlockTitle}</h1><p>${s.unlockIntro}</p><p>${identityStrings(ctx.locale).unlockSignInFirst}</p>
+<p><a class="button" href="/signin?next=/unlock">${identityStrings(ctx.locale).unlockSignIn}</a></p></div>`;
+    return htmlResponse(layout(ctx, s.unlockTitle, main), status);
+  }
   const main = html`<div class="card narrow"><h1>${s.unlockTitle}</h1><p>${s.unlockIntro}</p>
 ${error ? html`<div class="notice notice-error" role="alert"><p>${error}</p></div>` : ""}
 <form method="post" action="/unlock">
@@ -40,16 +57,23 @@ export function unlockRoutes(hearth: Hearth) {
       }
       return unlockPage(ctx);
     })
-    .get("/unlock", ({ request }) => {
-      if (hearth.vault.unlocked) return Response.redirect("/", 303);
-      return unlockPage(pageFor(request), undefined, 200);
-    })
+    .get(
+      "/unlock",
+      ({ request }) => {
+        if (hearth.vault.unlocked) return new Response(null, { status: 303, headers: { location: "/" } });
+        return unlockPage(pageFor(request), undefined, 200);
+      },
+      { detail: policy({ allow: "public" }) },
+    )
     .post(
       "/unlock",
       async ({ request, body }) => {
         const ctx = pageFor(request);
         const s = applianceStrings(ctx.locale);
         if (hearth.vault.unlocked) return new Response(null, { status: 303, headers: { location: "/" } });
+        // The guard let only admins in; say so here too, next to the action it protects.
+        const admin = viewerOf(request);
+        if (admin?.role !== "admin") return unlockPage(ctx, undefined, 401);
         const now = hearth.now();
         if (now < waitUntil) return unlockPage(ctx, fill(s.tooManyTries, { s: Math.ceil((waitUntil - now) / 1000) }), 429);
         try {
@@ -62,15 +86,15 @@ export function unlockRoutes(hearth: Hearth) {
           failures++;
           // Growing delay: 1 s, 2 s, 4 s … up to 5 minutes, so guessing is slow.
           waitUntil = now + Math.min(300_000, 1000 * 2 ** Math.min(failures - 1, 9));
-          hearth.audit.append({ actor: "anonymous", action: "appliance.unlock", subject: "appliance", outcome: "denied" });
+          hearth.audit.append({ actor: `person:${admin.id}`, action: "appliance.unlock", subject: "appliance", outcome: "denied" });
           log.warn("unlock refused", { failures });
           return unlockPage(ctx, s.wrongPassphrase, 401);
         }
         failures = 0;
-        hearth.audit.append({ actor: "anonymous", action: "appliance.unlock", subject: "appliance", outcome: "ok" });
+        hearth.audit.append({ actor: `person:${admin.id}`, action: "appliance.unlock", subject: "appliance", outcome: "ok" });
         log.info("appliance unlocked");
         return new Response(null, { status: 303, headers: { location: "/" } });
       },
-      { body: t.Object({ passphrase: t.String({ minLength: 1, maxLength: 1024 }), _csrf: t.Optional(t.String()) }) },
+      { body: t.Object({ passphrase: t.String({ minLength: 1, maxLength: 1024 }) }), detail: policy({ allow: ["admin"] }) },
     );
 }

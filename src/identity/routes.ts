@@ -5,36 +5,94 @@ import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { shellStrings } from "../ui/strings.ts";
 import { fill } from "../ui/i18n.ts";
+import { policy } from "./policy.ts";
 import { identityStrings } from "./strings.ts";
-import { setupTokenState } from "./setup.ts";
-import { TOKEN_PATTERN } from "./tokens.ts";
+import { clientAddress, viewerOf } from "./guard.ts";
+import { signInForm, signinRoutes } from "./signin-routes.ts";
+import { onboardingRoutes } from "./onboarding-routes.ts";
+import { invitationRoutes } from "./invitation-routes.ts";
+import { accountRoutes } from "./account-routes.ts";
+import { peopleRoutes } from "./people-routes.ts";
+import { redeemRecoveryCode } from "./recovery.ts";
+import { revokeAllPasskeys } from "./passkeys.ts";
+import { endAllSessions } from "./sessions.ts";
+import { createInvitation, revokeOpenReinvitations } from "./invitations.ts";
+import { PER_ADDRESS, throttleOf } from "./throttle.ts";
+import { redirect } from "./respond.ts";
+import { card, notice, textField, PASSKEY_SCRIPTS } from "./views.ts";
 
+export { createAccess } from "./guard.ts";
+
+/** Identity's pages: home, sign-in, setup, invitations, account, people, recovery. */
 export function identityRoutes(hearth: Hearth) {
   return new Elysia({ name: "identity" })
-    .get("/", ({ request }) => {
-      const ctx = pageFor(request);
-      const s = shellStrings(ctx.locale);
-      return htmlResponse(layout(ctx, s.welcomeTitle, html`<div class="card narrow"><h1>${s.welcomeTitle}</h1><p>${s.welcomeBody}</p></div>`));
-    })
     .get(
-      "/setup/:token",
-      ({ request, params }) => {
+      "/",
+      ({ request }) => {
+        const ctx = pageFor(request);
+        const viewer = viewerOf(request);
+        if (!viewer) {
+          const s = shellStrings(ctx.locale);
+          const body = html`<p>${s.welcomeBody}</p>${signInForm(ctx.locale)}<p><a href="/signin">${identityStrings(ctx.locale).lostPasskeyTitle}</a></p>`;
+          return htmlResponse(layout(ctx, s.welcomeTitle, card(s.welcomeTitle, body), { scripts: PASSKEY_SCRIPTS }));
+        }
+        const s = identityStrings(ctx.locale);
+        const title = fill(s.homeHello, { name: ctx.viewer?.displayName ?? "" });
+        const links = (ctx.nav ?? []).filter((n) => n.href !== "/" && n.href !== "/signout");
+        const main = html`<h1>${title}</h1><p>${s.homeIntro}</p><ul class="grid" role="list">${links.map((l) => html`<li class="card"><a href="${l.href}">${l.label}</a></li>`)}</ul>`;
+        return htmlResponse(layout(ctx, title, main));
+      },
+      { detail: policy({ allow: "public" }) },
+    )
+    .get(
+      "/recover",
+      ({ request }) => {
         const ctx = pageFor(request);
         const s = identityStrings(ctx.locale);
-        const state = setupTokenState(hearth.db, params.token, hearth.now());
-        if (state !== "valid") {
-          const reason = {
-            used: s.setupLinkUsed,
-            expired: s.setupLinkExpired,
-            unknown: s.setupLinkUnknown,
-            closed: s.setupClosed,
-          }[state];
-          const body = html`<div class="card narrow"><h1>${s.setupTitle}</h1><p>${reason}</p>
-${state === "closed" ? "" : html`<p>${fill(s.setupNewLink, { cmd: "" })}<code>hearth setup-link</code></p>`}</div>`;
-          return htmlResponse(layout(ctx, s.setupTitle, body), state === "closed" ? 409 : 410);
-        }
-        return htmlResponse(layout(ctx, s.setupTitle, html`<div class="card narrow"><h1>${s.setupTitle}</h1><p>${s.setupIntro}</p></div>`));
+        return htmlResponse(layout(ctx, s.recoverTitle, card(s.recoverTitle, recoverForm(ctx.locale))));
       },
-      { params: t.Object({ token: t.String({ pattern: TOKEN_PATTERN }) }) },
-    );
+      { detail: policy({ allow: "public" }) },
+    )
+    .post(
+      "/recover",
+      ({ request, body }) => {
+        const ctx = pageFor(request);
+        const s = identityStrings(ctx.locale);
+        const throttle = throttleOf(hearth);
+        const address = `addr:${clientAddress(request)}`;
+        const wait = throttle.waitMs(address);
+        if (wait > 0) {
+          const secs = Math.ceil(wait / 1000);
+          return htmlResponse(layout(ctx, s.recoverTitle, card(s.recoverTitle, html`${notice("error", fill(s.tooManyTries, { s: secs }))}${recoverForm(ctx.locale)}`)), 429, { "retry-after": String(secs) });
+        }
+        const personId = redeemRecoveryCode(hearth, body.code);
+        if (personId === null) {
+          throttle.fail(address, PER_ADDRESS);
+          hearth.audit.append({ actor: "anonymous", action: "recovery_code.used", subject: "recovery_code", outcome: "failed" });
+          return htmlResponse(layout(ctx, s.recoverTitle, card(s.recoverTitle, html`${notice("error", s.recoverFailed)}${recoverForm(ctx.locale)}`)), 401);
+        }
+        const inv = hearth.db.transaction(() => {
+          revokeAllPasskeys(hearth, personId);
+          endAllSessions(hearth, personId);
+          revokeOpenReinvitations(hearth, personId);
+          hearth.audit.append({ actor: `person:${personId}`, action: "recovery_code.used", subject: `person:${personId}`, ownerId: personId, outcome: "ok" });
+          hearth.audit.append({ actor: `person:${personId}`, action: "passkeys.revoked_all", subject: `person:${personId}`, ownerId: personId, outcome: "ok" });
+          return createInvitation(hearth, { createdBy: personId, role: "admin", personId, ttlDays: 1 });
+        }).immediate();
+        return redirect(new URL(inv.url).pathname);
+      },
+      { body: t.Object({ code: t.String({ minLength: 1, maxLength: 40 }) }), detail: policy({ allow: "public" }) },
+    )
+    .use(signinRoutes(hearth))
+    .use(onboardingRoutes(hearth))
+    .use(invitationRoutes(hearth))
+    .use(accountRoutes(hearth))
+    .use(peopleRoutes(hearth));
+}
+
+function recoverForm(locale: Parameters<typeof identityStrings>[0]) {
+  const s = identityStrings(locale);
+  return html`<p>${s.recoverIntro}</p><form method="post" action="/recover">
+${textField({ id: "code", label: s.recoveryCodeLabel, hint: s.recoveryCodeHint, required: true, maxLength: 40, autocomplete: "off" })}
+<div class="actions"><button type="submit">${s.recoverButton}</button></div></form>`;
 }

@@ -1,4 +1,5 @@
 import * as age from "age-encryption";
+import { bech32 } from "@scure/base";
 import { createCipheriv, createDecipheriv, hkdfSync } from "node:crypto";
 
 export class VaultLockedError extends Error {
@@ -43,6 +44,26 @@ function readExtras(fileKey: Uint8Array, body: Uint8Array): string[] {
   return JSON.parse(json) as string[];
 }
 
+// PKCS #8 prefix of a raw X25519 private key: WebCrypto imports X25519 private keys no other way.
+const PKCS8_X25519 = new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
+
+/**
+ * An X25519 identity imported once as a non-extractable CryptoKey. Given the string, age imports
+ * the key again on every open, which costs about as much as the decryption itself.
+ */
+async function identityKey(identity: string): Promise<CryptoKey | string> {
+  if (!identity.startsWith("AGE-SECRET-KEY-1")) return identity;
+  try {
+    const der = new Uint8Array(PKCS8_X25519.length + 32);
+    der.set(PKCS8_X25519);
+    der.set(bech32.decodeToBytes(identity).bytes, PKCS8_X25519.length);
+    return await crypto.subtle.importKey("pkcs8", der, { name: "X25519" }, false, ["deriveBits"]);
+  } catch {
+    // No X25519 in this runtime's WebCrypto: age falls back to its own implementation.
+    return identity;
+  }
+}
+
 /** Sees the header's stanzas on their way to the real identities, and never claims the file. */
 class StanzaWitness implements age.Identity {
   stanzas: age.Stanza[] = [];
@@ -62,7 +83,7 @@ class StanzaWitness implements age.Identity {
  */
 export class Vault {
   #sealTo: string | null = null;
-  #identities: string[] = [];
+  #identities: (CryptoKey | string)[] = [];
   #encrypter: age.Encrypter | null = null;
   #decrypter: age.Decrypter | null = null;
   #listeners = new Set<() => void>();
@@ -74,13 +95,14 @@ export class Vault {
   /** identities[0] is the one new values are sealed to. */
   async unlock(identities: string[]): Promise<void> {
     if (identities.length === 0) throw new Error("unlock needs at least one identity");
+    const keys = await Promise.all(identities.map(identityKey));
     const d = new age.Decrypter();
-    for (const id of identities) d.addIdentity(id);
+    for (const k of keys) d.addIdentity(k);
     const sealTo = await age.identityToRecipient(identities[0]!);
     const e = new age.Encrypter();
     e.addRecipient(sealTo);
     this.#sealTo = sealTo;
-    this.#identities = [...identities];
+    this.#identities = keys;
     this.#encrypter = e;
     this.#decrypter = d;
     for (const fn of this.#listeners) fn();

@@ -17,10 +17,15 @@ export interface PageContext {
   csrfToken?: string;
   /** Navigation links for this viewer, added by the capabilities they may use. */
   nav?: { href: string; label: string; current?: boolean }[];
+  /** Shown above the main content on every page for this viewer (e.g. the idle sign-out warning). */
+  banner?: Html;
+  /** Extra browser bundles (web/entries/NAME.ts) every page for this viewer loads. */
+  scripts?: string[];
 }
 
-export function layout(ctx: PageContext, title: string, main: Html, opts: { status?: Html } = {}): Html {
+export function layout(ctx: PageContext, title: string, main: Html, opts: { status?: Html; scripts?: string[] } = {}): Html {
   const s = shellStrings(ctx.locale);
+  const scripts = [...new Set([...(ctx.scripts ?? []), ...(opts.scripts ?? [])])];
   return html`<!doctype html>
 <html lang="${ctx.locale}" data-text="${ctx.textSize}" data-theme="${ctx.theme}">
 <head>
@@ -33,6 +38,7 @@ ${ctx.csrfToken ? html`<meta name="csrf-token" content="${ctx.csrfToken}">` : ""
 <link rel="icon" href="${assetUrl("favicon.svg")}" type="image/svg+xml">
 <script src="${assetUrl("htmx.min.js")}" defer></script>
 <script src="${assetUrl("shell.js")}" defer></script>
+${scripts.map((name) => html`<script src="${assetUrl(name)}" defer></script>\n`)}
 </head>
 <body>
 <a class="skip-link" href="#main">${s.skipLink}</a>
@@ -45,6 +51,7 @@ ${ctx.csrfToken ? html`<meta name="csrf-token" content="${ctx.csrfToken}">` : ""
     : ""}
 </header>
 <div id="flash" class="flash" role="alert" aria-live="assertive">${opts.status ?? ""}</div>
+${ctx.banner ?? ""}
 <main id="main" tabindex="-1">
 ${main}
 </main>

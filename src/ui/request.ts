@@ -12,10 +12,18 @@ export function readCookie(request: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** What identity's guard learned about a request (viewer, CSRF token, navigation): merged into every page. */
+const attached = new WeakMap<Request, Partial<PageContext>>();
+
+export function attachPageContext(request: Request, extra: Partial<PageContext>): void {
+  attached.set(request, { ...attached.get(request), ...extra });
+}
+
 export const PREF_COOKIES = { lang: "hearth_lang", text: "hearth_text", theme: "hearth_theme" } as const;
 
 /**
- * The reading preferences of whoever sent this request. They live in plain cookies:
+ * The reading preferences of whoever sent this request, plus who they are when signed in
+ * (identity attaches that before any handler runs, so error pages get it too). They live in plain cookies:
  * they say nothing about anyone's health, and pages must render right on the first paint.
  */
 export function pageFor(request: Request): PageContext {
@@ -25,6 +33,7 @@ export function pageFor(request: Request): PageContext {
     locale: negotiateLocale(readCookie(request, PREF_COOKIES.lang), request.headers.get("accept-language")),
     textSize: (text === "large" ? "large" : "normal") satisfies TextSize,
     theme: (theme === "light" || theme === "dark" ? theme : "auto") satisfies Theme,
+    ...attached.get(request),
   };
 }
 
