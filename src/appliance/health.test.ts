@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { findCpuTempFile, HealthSampler } from "./health.ts";
+import { applianceRoutes } from "./routes.ts";
 import { startTestServer, tempDir, type TestServer } from "../../tests/harness.ts";
 
 /** A little /sys/class tree: { "thermal/thermal_zone0/type": "cpu-thermal", ... }. */
@@ -63,18 +64,23 @@ test("a sample has every fact", async () => {
 });
 
 describe("admin health page", () => {
+  // The appliance's routes on their own: who may see them is identity's policy, tested there.
   let server: TestServer;
+  let routes: ReturnType<typeof applianceRoutes>;
+  const get = (path: string, headers: Record<string, string> = {}) => routes.handle(new Request(`http://localhost${path}`, { headers }));
   beforeAll(async () => {
     server = await startTestServer();
+    routes = applianceRoutes(server.hearth);
+    await server.hearth.health.sample();
   });
   afterAll(() => server.close());
 
   test("the facts refresh themselves through a fragment route every 10 s", async () => {
-    const page = await (await fetch(`${server.url}/admin/health`)).text();
+    const page = await (await get("/admin/health")).text();
     const region = /<div id="health-facts"([^>]*)>/.exec(page)?.[1] ?? "";
     expect(region).toContain('hx-get="/admin/health/facts"');
     expect(region).toContain('hx-trigger="every 10s"');
-    const res = await fetch(`${server.url}/admin/health/facts`, { headers: { "hx-request": "true" } });
+    const res = await get("/admin/health/facts", { "hx-request": "true" });
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const fragment = await res.text();
@@ -83,8 +89,7 @@ describe("admin health page", () => {
   });
 
   test("the facts are in French for a French reader, units included", async () => {
-    await server.hearth.health.sample();
-    const fragment = await (await fetch(`${server.url}/admin/health/facts`, { headers: { "accept-language": "fr" } })).text();
+    const fragment = await (await get("/admin/health/facts", { "accept-language": "fr" })).text();
     expect(fragment).toContain("Charge du processeur");
     expect(fragment).toMatch(/cœurs/);
     expect(fragment).toMatch(/\d Go|\d Mo/);

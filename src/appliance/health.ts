@@ -67,6 +67,7 @@ export class HealthSampler {
   #timer: ReturnType<typeof setInterval> | null = null;
   #sampling: Promise<HealthSample> | null = null;
   #tempFile: string | null | undefined;
+  #stopped = false;
 
   constructor(
     private readonly dataDir: string,
@@ -75,6 +76,7 @@ export class HealthSampler {
 
   start(): void {
     if (this.#timer) return;
+    this.#stopped = false;
     void this.sample();
     this.#timer = setInterval(() => void this.sample(), this.intervalMs);
     this.#timer.unref();
@@ -83,6 +85,7 @@ export class HealthSampler {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    this.#stopped = true;
   }
 
   get latest(): HealthSample | null {
@@ -115,7 +118,8 @@ export class HealthSampler {
         processRssBytes: process.memoryUsage.rss(),
       };
     } catch (err) {
-      log.warn("health sample failed", { kind: (err as Error).name });
+      // A sample still in flight at shutdown may find the data dir gone; that is not news.
+      if (!this.#stopped) log.warn("health sample failed", { kind: (err as Error).name });
     }
     return this.#latest!;
   }

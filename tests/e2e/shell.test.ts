@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { hashToken, newToken } from "../../src/identity/tokens.ts";
 import { axeViolations, describeViolations, launchBrowser } from "./browser.ts";
 import { startTestServer, type TestServer } from "../harness.ts";
 
@@ -22,6 +23,30 @@ afterAll(async () => {
   await server?.close();
 });
 
+/**
+ * A signed-in admin's session cookie, for /admin/health. Written as identity's sign-in writes a
+ * session (a people row, a sessions row holding the token's SHA-256): this file is about the
+ * shell, and the passkey ceremony has its own journeys.
+ */
+async function adminCookie(): Promise<Record<string, string>> {
+  const hearth = server.hearth;
+  const now = server.clock.now;
+  const profile = await hearth.vault.seal(JSON.stringify({ displayName: "Shell Admin" }));
+  const { id: personId } = hearth.db
+    .query<{ id: number }, [Uint8Array, number]>("INSERT INTO people (role, profile, created_at) VALUES ('admin', ?, ?) RETURNING id")
+    .get(profile, now)!;
+  const token = newToken();
+  hearth.db
+    .query("INSERT INTO sessions (id_hash, person_id, csrf_token, created_at, last_seen_at, verified_at) VALUES (?, ?, ?, ?, ?, ?)")
+    .run(hashToken(token), personId, newToken(), now, now, now);
+  return { hearth_session: token };
+}
+
+/** The health page really rendered (not a sign-in or refusal page in its place). */
+async function expectHealthPage(page: Page): Promise<void> {
+  expect(await page.locator("#health-facts").count(), `${page.url()} shows the health facts`).toBe(1);
+}
+
 interface Watched {
   context: BrowserContext;
   page: Page;
@@ -32,6 +57,8 @@ interface Watched {
 /** A fresh browser context that records anything the page's CSP refuses. */
 async function watchedContext(opts: { colorScheme?: "light" | "dark"; cookies?: Record<string, string> } = {}): Promise<Watched> {
   const context = await browser.newContext({ baseURL: base, colorScheme: opts.colorScheme ?? "light", locale: "en-GB" });
+  // A step that cannot happen fails in seconds, with Playwright's message, well inside the test's time.
+  context.setDefaultTimeout(10_000);
   await context.addCookies(Object.entries(opts.cookies ?? {}).map(([name, value]) => ({ name, value, url: base })));
   // Init scripts run through the DevTools protocol, outside the page's CSP.
   await context.addInitScript(() => {
@@ -71,7 +98,7 @@ test("a keyboard user's first Tab reaches the visible skip link, which takes the
   await page.keyboard.press("Enter");
   expect(await page.evaluate(() => document.activeElement?.id)).toBe("main");
   await context.close();
-});
+}, 60_000);
 
 test("on /preferences, French, large text and dark colours change the whole page", async () => {
   const { context, page, refusals } = await watchedContext();
@@ -108,7 +135,7 @@ test("on /preferences, French, large text and dark colours change the whole page
   expect(await page.getAttribute("html", "data-theme")).toBe("dark");
   expect(await refusals()).toEqual([]);
   await context.close();
-});
+}, 60_000);
 
 test("axe finds no serious or critical problem on the shell pages, in light, dark and large text", async () => {
   const variants: { name: string; colorScheme: "light" | "dark"; cookies: Record<string, string> }[] = [
@@ -120,9 +147,10 @@ test("axe finds no serious or critical problem on the shell pages, in light, dar
   ];
   const problems: string[] = [];
   for (const v of variants) {
-    const { context, page } = await watchedContext({ colorScheme: v.colorScheme, cookies: v.cookies });
+    const { context, page } = await watchedContext({ colorScheme: v.colorScheme, cookies: { ...v.cookies, ...(await adminCookie()) } });
     for (const path of PAGES) {
       await page.goto(path);
+      if (path === "/admin/health") await expectHealthPage(page);
       const found = await axeViolations(page);
       if (found.length) problems.push(`[${v.name}] ${describeViolations(path, found)}`);
     }
@@ -132,10 +160,11 @@ test("axe finds no serious or critical problem on the shell pages, in light, dar
 }, 120_000);
 
 test("the CSP holds on every page, including an htmx refresh of the health facts", async () => {
-  const { context, page, refusals } = await watchedContext();
+  const { context, page, refusals } = await watchedContext({ cookies: await adminCookie() });
   for (const path of PAGES) {
     await page.goto(path);
     await page.waitForLoadState("load");
+    if (path === "/admin/health") await expectHealthPage(page);
     expect(await page.evaluate(() => typeof (window as unknown as { htmx?: unknown }).htmx)).toBe("object");
     expect(await refusals(), path).toEqual([]);
   }
@@ -159,4 +188,4 @@ test("the CSP holds on every page, including an htmx refresh of the health facts
   await page.waitForFunction(() => ((window as unknown as { __csp: string[] }).__csp ?? []).length > 0);
   expect((await refusals()).join("\n")).toContain("script-src");
   await context.close();
-});
+}, 60_000);
