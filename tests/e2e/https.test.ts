@@ -14,7 +14,7 @@ import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { CHROMIUM } from "./browser.ts";
+import { CHROMIUM, newPerson } from "./browser.ts";
 import { startTestServer, tempDir, type TestServer } from "../harness.ts";
 import { tlsDir } from "../../src/appliance/tls.ts";
 
@@ -111,13 +111,16 @@ test("cookies set over HTTPS carry Secure (and keep SameSite)", async () => {
   const page = await context.newPage();
   await page.goto(`${origin}/preferences`);
   await page.selectOption("#lang", "fr");
-  await Promise.all([page.waitForURL(`${origin}/preferences?saved=1`), page.locator("form[action='/preferences'] button[type=submit]").click()]);
+  await Promise.all([
+    page.waitForURL(`${origin}/preferences?saved=1`, { timeout: 10_000 }),
+    page.locator("form[action='/preferences'] button[type=submit]").click(),
+  ]);
   const cookies = await context.cookies(origin);
   const lang = cookies.find((c) => c.name === "hearth_lang");
   expect(lang).toMatchObject({ value: "fr", secure: true, sameSite: "Lax", domain: "hearth.test" });
   expect(await page.locator("html").getAttribute("lang")).toBe("fr");
   await context.close();
-});
+}, 30_000);
 
 test("a new device reads /trust over plain HTTP, is sent on to HTTPS, and from then on HSTS keeps it there", async () => {
   const context = await browser.newContext({ locale: "en-GB" });
@@ -139,3 +142,39 @@ test("a new device reads /trust over plain HTTP, is sent on to HTTPS, and from t
   expect(String(upgraded)).toContain("net::ERR_SSL_PROTOCOL_ERROR");
   await context.close();
 });
+
+test("a passkey is registered and used to sign in on https://hearth.test:PORT, with a Secure, HttpOnly session cookie", async () => {
+  expect(server.setupLink).toStartWith(`${origin}/setup/`);
+  const admin = await newPerson(browser, origin);
+  try {
+    const { page, context } = admin;
+    await page.goto(server.setupLink!);
+    await page.fill("#displayName", "Avery Admin");
+    await Promise.all([
+      page.waitForURL((url) => !url.pathname.startsWith("/setup/"), { timeout: 10_000 }),
+      page.click("form[data-passkey=register] button[type=submit]"),
+    ]);
+    const credentials = (await admin.credentials()) as { rpId?: string }[];
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]!.rpId).toBe("hearth.test");
+    expect((await context.cookies(origin)).some((c) => c.name === "__Host-hearth_session")).toBe(true);
+
+    // Another day: the session is gone, the passkey is not.
+    await context.clearCookies();
+    expect((await page.goto(`${origin}/account`))!.status()).toBe(401);
+    await page.goto(`${origin}/signin`);
+    await Promise.all([
+      page.waitForURL((url) => url.pathname !== "/signin", { timeout: 10_000 }),
+      page.click("form[data-passkey=signin] button[type=submit]"),
+    ]);
+    expect(new URL(page.url()).origin).toBe(origin);
+    expect((await admin.credentials())[0]!.signCount).toBeGreaterThan(0);
+
+    const session = (await context.cookies(origin)).find((c) => c.name === "__Host-hearth_session");
+    expect(session).toMatchObject({ secure: true, httpOnly: true, sameSite: "Lax", path: "/", domain: "hearth.test" });
+    const home = await page.goto(`${origin}/account`);
+    expect(home!.status()).toBe(200);
+  } finally {
+    await admin.close();
+  }
+}, 30_000);
