@@ -176,9 +176,12 @@ export function createAccess(hearth: Hearth): Access {
   }
 
   function checkOrigin(request: Request, s: ReturnType<typeof identityStrings>): void {
+    // With Referrer-Policy: no-referrer, Chromium sends "Origin: null" on form posts; Fetch
+    // Metadata (Sec-Fetch-Site) still says where the request came from.
     const origin = request.headers.get("origin");
     const site = request.headers.get("sec-fetch-site");
-    const ok = (!origin || origin === relyingParty(hearth).origin || origin === new URL(request.url).origin) && (!site || site === "same-origin" || site === "none");
+    const originOk = !origin || origin === "null" || origin === relyingParty(hearth).origin || origin === new URL(request.url).origin;
+    const ok = originOk && (!site || site === "same-origin" || site === "none");
     if (!ok) {
       log.info("cross-site request refused", { method: request.method });
       throw new HttpError(403, s.csrfTitle, s.csrfBody);
