@@ -3,7 +3,7 @@
  * templates are valid configurations, and the unit, image and healthcheck fit together.
  */
 import { describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
 import { startTestServer } from "./harness.ts";
@@ -76,6 +76,12 @@ describe("settings", () => {
     expect(`/var/lib/${service.StateDirectory}`).toBe(config.dataDir);
     expect(service.WorkingDirectory).toBe(config.dataDir);
   });
+});
+
+test("every file README links to exists", () => {
+  const links = [...read("README.md").matchAll(/\]\(([^)#]+)\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+  expect(links.length).toBeGreaterThan(3);
+  expect(links.filter((l) => !existsSync(join(ROOT, l)))).toEqual([]);
 });
 
 describe("systemd unit", () => {
