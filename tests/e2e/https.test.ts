@@ -33,11 +33,13 @@ const ARGS = [
 /** certutil (Debian's libnss3-tools) manages the NSS database; installed here like scripts/test.ts installs Chromium. */
 function ensureCertutil(): void {
   if (spawnSync("certutil", ["-H"], { stdio: "ignore" }).error === undefined) return;
-  const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
-  const install = spawnSync(sudo[0] ?? "apt-get", [...sudo.slice(1), ...(sudo.length ? ["apt-get"] : []), "install", "-y", "-qq", "libnss3-tools"], {
-    stdio: "inherit",
-  });
-  if (install.status !== 0) throw new Error("certutil is missing: install Debian's libnss3-tools (apt-get install -y libnss3-tools).");
+  const apt = (args: string[]) => {
+    const cmd = process.getuid?.() === 0 ? ["apt-get", ...args] : ["sudo", "apt-get", ...args];
+    return spawnSync(cmd[0]!, cmd.slice(1), { stdio: "inherit" }).status === 0;
+  };
+  if (!apt(["update", "-qq"]) || !apt(["install", "-y", "-qq", "libnss3-tools"])) {
+    throw new Error("certutil is missing: install Debian's libnss3-tools (apt-get install -y libnss3-tools).");
+  }
 }
 
 function run(cmd: string, args: string[]): void {
