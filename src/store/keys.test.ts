@@ -3,7 +3,9 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { KeyError, changePassphrase, ensureIdentity, isLocked, readIdentity, writeIdentity } from "./keys.ts";
 import { startServer, type Running } from "../server.ts";
-import { tempDir, testConfig } from "../../tests/harness.ts";
+import { tempDir, testConfig, type TestServer } from "../../tests/harness.ts";
+import { firstAdmin } from "../identity/test-client.ts";
+import { createServer } from "node:net";
 
 const MAIN = join(import.meta.dir, "..", "main.ts");
 let dir: ReturnType<typeof tempDir>;
@@ -101,40 +103,56 @@ describe("locked mode", () => {
     running = null;
   });
 
-  test("boots locked, serves only the unlock page, and unlocks with the passphrase", async () => {
+  test("boots locked, serves only the unlock page, and a signed-in admin unlocks it with the passphrase", async () => {
     dir = tempDir();
-    await ensureIdentity(dir.path);
-    await writeIdentity(dir.path, "identity", await readIdentity(dir.path, "identity"), "a long clinic passphrase");
+    const port = await freePort();
+    const env = { HEARTH_PORT: String(port), HEARTH_PUBLIC_URL: `http://localhost:${port}` };
     const clock = { now: Date.now() };
-    running = await startServer(testConfig(dir.path), { quiet: true, now: () => clock.now });
-    const url = running.url;
+    const start = async () => {
+      running = await startServer(testConfig(dir.path, env), { quiet: true, now: () => clock.now });
+      return { ...running, dataDir: dir.path, clock: { now: clock.now, advance() {} }, close: async () => {} } as TestServer;
+    };
+    // First start unlocked, to make the first admin; then lock the key and start again.
+    const admin = await firstAdmin(await start());
+    await running!.stop();
+    await writeIdentity(dir.path, "identity", await readIdentity(dir.path, "identity"), "a long clinic passphrase");
+    admin.cookies.clear();
+    await start();
+    const url = running!.url;
     expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ locked: true });
 
     const home = await fetch(`${url}/`);
     expect(home.status).toBe(423);
-    expect(await home.text()).toContain('action="/unlock"');
-    expect((await fetch(`${url}/admin/health`)).status).toBe(423);
-    expect((await fetch(`${url}/setup/${"A".repeat(43)}`)).status).toBe(423);
-    expect((await fetch(`${url}/setup/${"A".repeat(43)}`, { headers: { "hx-request": "true" } })).status).toBe(423);
-    expect((await fetch(`${url}/unlock`)).status).toBe(200);
+    expect(await home.text()).toContain('href="/signin?next=/unlock"');
+    // Refused, by the sign-in guard or the lock, whichever answers first.
+    expect([401, 423]).toContain((await fetch(`${url}/admin/health`)).status);
+    expect([401, 423]).toContain((await fetch(`${url}/people`, { headers: { "hx-request": "true" } })).status);
+    // Not signed in: no passphrase form, and a posted passphrase is not even tried.
+    expect(await (await fetch(`${url}/unlock`)).text()).not.toContain('action="/unlock"');
+    expect((await admin.post("/unlock", "passphrase=a+long+clinic+passphrase")).status).not.toBe(303);
+    expect(running!.hearth.vault.unlocked).toBe(false);
 
-    const post = (passphrase: string) =>
-      fetch(`${url}/unlock`, {
-        method: "POST",
-        redirect: "manual",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ passphrase }),
-      });
-    expect((await post("wrong guess")).status).toBe(401);
+    // People and passkeys are not sealed: the admin signs in while locked.
+    expect((await admin.signIn()).status).toBe(200);
+    expect((await admin.get("/unlock")).text).toContain('action="/unlock"');
+    expect((await admin.post("/unlock", "passphrase=wrong+guess")).status).toBe(401);
     // Guessing is slowed down: the next try within the wait is refused without checking.
-    expect((await post("a long clinic passphrase")).status).toBe(429);
+    expect((await admin.post("/unlock", "passphrase=a+long+clinic+passphrase")).status).toBe(429);
     clock.now += 2000;
-    const ok = await post("a long clinic passphrase");
-    expect(ok.status).toBe(303);
-    expect(running.hearth.vault.unlocked).toBe(true);
+    expect((await admin.post("/unlock", "passphrase=a+long+clinic+passphrase")).status).toBe(303);
+    expect(running!.hearth.vault.unlocked).toBe(true);
     expect(await (await fetch(`${url}/healthz`)).json()).toMatchObject({ locked: false });
-    expect((await fetch(`${url}/`)).status).toBe(200);
-    const outcomes = running.hearth.db.query<{ outcome: string }, []>("SELECT outcome FROM audit_log WHERE action = 'appliance.unlock' ORDER BY id").all();
+    const outcomes = running!.hearth.db.query<{ outcome: string }, []>("SELECT outcome FROM audit_log WHERE action = 'appliance.unlock' ORDER BY id").all();
     expect(outcomes.map((r) => r.outcome)).toEqual(["denied", "ok"]);
   }, 30_000);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
