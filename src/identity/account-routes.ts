@@ -182,7 +182,9 @@ ${viewer.role === "admin" ? html`<p><a href="/account/recovery-codes">${s.recove
       ({ request, params }) => {
         const viewer = requireViewer(request);
         const s = identityStrings(pageFor(request).locale);
-        const key = passkeyById(hearth, params.id)!;
+        const key = passkeyById(hearth, params.id);
+        // The guard checked ownership; the handler does not act on anyone else's key regardless.
+        if (!key || key.personId !== viewer.id) throw new HttpError(404, s.notFoundTitle, s.notFoundBody);
         if (key.revokedAt === null) {
           if (activePasskeys(hearth, viewer.id).length <= 1) throw new HttpError(409, s.lastPasskeyTitle, s.lastPasskeyBody);
           revokePasskey(hearth, key.id);

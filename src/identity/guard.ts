@@ -226,7 +226,13 @@ export function createAccess(hearth: Hearth): Access {
       server: unknown;
       set: { headers: Record<string, string | number> };
     };
-    await check(c.request, c.route, c.body, c.params ?? {}, c.server, c.set);
+    try {
+      await check(c.request, c.route, c.body, c.params ?? {}, c.server, c.set);
+    } catch (err) {
+      // Marks refusals that come from the declared policy (tests tell them from a handler's own).
+      if (err instanceof HttpError) c.set.headers["x-hearth-refused-by"] = "policy";
+      throw err;
+    }
   });
 
   return {
