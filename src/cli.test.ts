@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join, relative } from "node:path";
-import { openHearth } from "./server.ts";
+import { openHearth, startServer } from "./server.ts";
 import { readIdentity, writeIdentity } from "./store/keys.ts";
 import { createBackup } from "./store/backup.ts";
 import { tempDir, testConfig } from "../tests/harness.ts";
@@ -83,7 +83,7 @@ describe("CLI failures", () => {
     expectOneLine(hearth(["serve"], { HEARTH_DATA_DIR: data, HEARTH_PORT: "0", HEARTH_KEY_PASSPHRASE: "a wrong passphrase" }), 1, /^hearth serve: Wrong passphrase for the appliance key/);
     expect(fingerprint(data)).toEqual(before);
     expect(existsSync(join(data, "hearth.pid"))).toBe(false);
-  });
+  }, 30_000);
 
   test("unknown flag", async () => {
     const data = await readyDataDir();
@@ -194,5 +194,24 @@ describe("CLI failures", () => {
     db.exec("DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'person:2' WHERE id = 1");
     db.close();
     expectOneLine(hearth(["audit", "verify"], { HEARTH_DATA_DIR: data }), 1, /^audit trail broken at row 1: row 1 was changed after it was written$/);
+  });
+
+  test("while a server is serving: keys rotate and keys passphrase refuse, backup works", async () => {
+    const data = await readyDataDir();
+    const running = await startServer(testConfig(data), { quiet: true });
+    try {
+      const before = fingerprint(join(data, "keys"));
+      expectOneLine(hearth(["keys", "rotate"], { HEARTH_DATA_DIR: data }), 1, new RegExp(`^hearth keys rotate: Hearth \\(pid ${process.pid}\\) is serving ${data}; stop it first, then run hearth keys rotate again\\.$`));
+      expectOneLine(hearth(["keys", "passphrase"], { HEARTH_DATA_DIR: data, HEARTH_NEW_KEY_PASSPHRASE: "a long new passphrase" }), 1, /is serving .*; stop it first/);
+      expect(fingerprint(join(data, "keys"))).toEqual(before);
+      const recipient = await age.identityToRecipient(await age.generateIdentity());
+      const out = join(dir.path, "live.tar.age");
+      const r = hearth(["backup", "--to", out], { HEARTH_DATA_DIR: data, HEARTH_BACKUP_RECIPIENTS: recipient });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain(`backup written: ${out}`);
+      expect(statSync(out).mode & 0o777).toBe(0o600);
+    } finally {
+      await running.stop();
+    }
   });
 });
