@@ -3,6 +3,8 @@
 // 0020 clinic, 0030 rooms, 0040 portal, 0050 vitals.
 import core from "./0001_core.sql" with { type: "text" };
 import identity from "./0010_identity.sql" with { type: "text" };
+import clinic from "./0020_clinic.sql" with { type: "text" };
+import rooms from "./0030_rooms.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
@@ -12,4 +14,6 @@ export interface Migration {
 export const migrations: Migration[] = [
   { name: "0001_core", sql: core },
   { name: "0010_identity", sql: identity },
+  { name: "0020_clinic", sql: clinic },
+  { name: "0030_rooms", sql: rooms },
 ];
