@@ -1,0 +1,212 @@
+import type { RtpPacket } from "werift";
+import { isVp8Keyframe, vp8KeyframeHeight, vp8KeyframeWidth } from "./vp8.ts";
+import { SpeakingDetector } from "./speaking.ts";
+
+/**
+ * The forwarding table (mediasoup's nouns): a Room's Router routes each Producer (one member's
+ * audio, camera or screen, as received) to Consumers (that stream on its way to one other
+ * member). Everything per packet lives here and in the RtpSink behind each consumer, so a
+ * faster engine can replace this module without touching signaling or room state.
+ *
+ * Per packet: no allocation, no logging, no promises created here.
+ */
+
+export type Source = "audio" | "camera" | "screen";
+export type MediaKind = "audio" | "video";
+
+export function kindOf(source: Source): MediaKind {
+  return source === "audio" ? "audio" : "video";
+}
+
+/** Where a consumer's packets leave. Today a werift RTCRtpSender (peer.ts); later a direct SRTP writer. */
+export interface RtpSink {
+  send(rtp: RtpPacket): void;
+  /** The next packet comes from another stream (a layer switch): keep sequence and timestamp continuous. */
+  restart(): void;
+}
+
+/** Below this, a keyframe request is not repeated: one keyframe serves every waiting consumer. */
+const KEYFRAME_REQUEST_GAP_MS = 300;
+
+/** One encoding of a producer: the only one, or a simulcast layer (rid). */
+export class Layer {
+  ssrc = 0;
+  width = 0;
+  height = 0;
+  /** Counters since the room last sampled them (once a second). */
+  packets = 0;
+  bytes = 0;
+  bitrate = 0;
+  lastPacketAt = 0;
+  lastKeyframeAt = 0;
+  lastKeyframeRequestAt = -Infinity;
+
+  constructor(
+    readonly producer: Producer,
+    readonly rid: string,
+  ) {}
+
+  get active(): boolean {
+    return this.bitrate > 0;
+  }
+}
+
+export class Producer {
+  readonly kind: MediaKind;
+  readonly layers: Layer[] = [];
+  readonly consumers: Consumer[] = [];
+  readonly speaking = new SpeakingDetector();
+  /** Muted (by the member or the clinician): nothing is forwarded. */
+  paused = false;
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly memberId: number,
+    readonly source: Source,
+    /** Sends a PLI for this layer upstream; the peer that receives it knows how. */
+    private readonly askKeyframe: (layer: Layer) => void,
+  ) {
+    this.kind = kindOf(source);
+  }
+
+  /** Called when a new layer starts arriving, so the room can choose layers for consumers. */
+  onNewLayer: ((producer: Producer) => void) | null = null;
+
+  layer(rid: string): Layer {
+    let layer = this.layers.find((l) => l.rid === rid);
+    if (!layer) {
+      layer = new Layer(this, rid);
+      this.layers.push(layer);
+      this.onNewLayer?.(this);
+    }
+    return layer;
+  }
+
+  /** The hot path: one packet from the member, out to every consumer that wants this layer. */
+  receive(layer: Layer, rtp: RtpPacket, now: number): void {
+    layer.ssrc = rtp.header.ssrc;
+    layer.packets++;
+    layer.bytes += rtp.payload.length;
+    layer.lastPacketAt = now;
+    if (this.paused) return;
+    let keyframe = false;
+    if (this.kind === "video") {
+      keyframe = isVp8Keyframe(rtp.payload);
+      if (keyframe) this.#keyframe(layer, rtp.payload, now);
+    }
+    const consumers = this.consumers;
+    for (let i = 0; i < consumers.length; i++) {
+      const c = consumers[i]!;
+      if (c.paused) continue;
+      if (c.layer !== layer) {
+        // A consumer starts, or changes layer, only on a keyframe of the layer it wants.
+        if (c.target !== layer || !keyframe) continue;
+        c.layer = layer;
+        c.sink.restart();
+      }
+      c.packets++;
+      c.sink.send(rtp);
+    }
+  }
+
+  #keyframe(layer: Layer, payload: Uint8Array, now: number): void {
+    layer.lastKeyframeAt = now;
+    const width = vp8KeyframeWidth(payload);
+    if (width > 0) {
+      layer.width = width;
+      layer.height = vp8KeyframeHeight(payload);
+    }
+  }
+
+  requestKeyframe(layer: Layer | null, now: number): void {
+    if (!layer || this.kind !== "video" || this.closed) return;
+    if (now - layer.lastKeyframeRequestAt < KEYFRAME_REQUEST_GAP_MS) return;
+    layer.lastKeyframeRequestAt = now;
+    this.askKeyframe(layer);
+  }
+}
+
+export class Consumer {
+  /** The layer being forwarded now; null until the first keyframe (video) of the target. */
+  layer: Layer | null = null;
+  /** The layer this subscriber should get (layers.ts decides). */
+  target: Layer | null = null;
+  /** Paused until the subscriber's browser has negotiated the m-line and DTLS is up. */
+  paused = true;
+  packets = 0;
+  sink!: RtpSink;
+
+  constructor(
+    readonly producer: Producer,
+    readonly subscriberId: number,
+  ) {}
+}
+
+export class Router {
+  readonly producers = new Map<string, Producer>();
+
+  addProducer(memberId: number, source: Source, askKeyframe: (layer: Layer) => void): Producer {
+    const id = `${memberId}:${source}`;
+    this.removeProducer(id);
+    const producer = new Producer(id, memberId, source, askKeyframe);
+    this.producers.set(id, producer);
+    return producer;
+  }
+
+  /** Removes a producer; returns the consumers that fed from it, so their peers can let go. */
+  removeProducer(id: string): Consumer[] {
+    const producer = this.producers.get(id);
+    if (!producer) return [];
+    producer.closed = true;
+    this.producers.delete(id);
+    return producer.consumers.splice(0);
+  }
+
+  /**
+   * Connects a producer to one subscriber. `attach` gives the consumer its way out (the
+   * subscriber's peer); the consumer stays paused until that peer releases it.
+   */
+  subscribe(producer: Producer, subscriberId: number, attach: (consumer: Consumer) => RtpSink): Consumer {
+    const consumer = new Consumer(producer, subscriberId);
+    if (producer.kind === "audio") {
+      // Audio has no keyframes: it flows from the next packet.
+      consumer.layer = consumer.target = producer.layer("");
+    } else {
+      consumer.target = producer.layers.length === 1 ? producer.layers[0]! : null;
+    }
+    consumer.sink = attach(consumer);
+    producer.consumers.push(consumer);
+    return consumer;
+  }
+
+  unsubscribe(consumer: Consumer): void {
+    const list = consumer.producer.consumers;
+    const i = list.indexOf(consumer);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Points a consumer at another layer; forwarding switches at that layer's next keyframe. */
+  retarget(consumer: Consumer, layer: Layer | null, now: number): void {
+    if (consumer.target === layer) return;
+    consumer.target = layer;
+    if (layer && consumer.layer !== layer) consumer.producer.requestKeyframe(layer, now);
+  }
+
+  /** Closes a once-a-second window: bitrates per layer. */
+  sample(elapsedMs: number): void {
+    for (const p of this.producers.values()) {
+      for (const l of p.layers) {
+        l.bitrate = elapsedMs > 0 ? (l.bytes * 8 * 1000) / elapsedMs : 0;
+        l.bytes = 0;
+        l.packets = 0;
+      }
+    }
+  }
+
+  consumersOf(subscriberId: number): Consumer[] {
+    const out: Consumer[] = [];
+    for (const p of this.producers.values()) for (const c of p.consumers) if (c.subscriberId === subscriberId) out.push(c);
+    return out;
+  }
+}
