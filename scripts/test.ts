@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
  * The whole test suite, as README command 2 and .ci/run run it: installs Debian's Chromium
- * when it is missing (browser journeys need it), type-checks, then runs every bun test file.
+ * (and certutil) when missing (browser journeys need them), type-checks, then runs every bun test file.
  * Ends with one line "N passed, N failed" that CI reads.
  */
 import { existsSync } from "node:fs";
@@ -16,17 +16,23 @@ function run(cmd: string[], opts: { capture?: boolean } = {}): { code: number; o
   return { code: res.status ?? 1, out };
 }
 
-if (!existsSync(CHROMIUM)) {
-  console.log(`Chromium is missing at ${CHROMIUM}; installing Debian's package (needs root and the Debian mirror).`);
+// Browser journeys need Chromium; the HTTPS journey needs certutil to trust the local CA.
+const missing = [
+  existsSync(CHROMIUM) ? null : "chromium",
+  spawnSync("certutil", ["-H"], { stdio: "ignore" }).error === undefined ? null : "libnss3-tools",
+].filter((p): p is string => p !== null);
+if (missing.length) {
+  console.log(`Installing Debian's ${missing.join(" and ")} for the browser tests (needs root and the Debian mirror).`);
   const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
-  if (run([...sudo, "apt-get", "update", "-qq"]).code !== 0 || run([...sudo, "apt-get", "install", "-y", "-qq", "chromium"]).code !== 0) {
-    console.error("Could not install Chromium. Install it yourself (apt-get install -y chromium) and run the tests again.");
+  if (run([...sudo, "apt-get", "update", "-qq"]).code !== 0 || run([...sudo, "apt-get", "install", "-y", "-qq", ...missing]).code !== 0) {
+    console.error(`Could not install ${missing.join(", ")}. Install them yourself (apt-get install -y ${missing.join(" ")}) and run the tests again.`);
     process.exit(1);
   }
 }
 
 const typecheck = run(["bun", "x", "tsc", "--noEmit", "-p", "."]);
-const tests = run(["bun", "test", ...process.argv.slice(2)], { capture: true });
+// bunfig.toml cannot set the per-test timeout; real servers and browsers need more than 5 s.
+const tests = run(["bun", "test", "--timeout", "60000", ...process.argv.slice(2)], { capture: true });
 const passed = Number(/^\s*(\d+) pass$/m.exec(tests.out)?.[1] ?? 0) + (typecheck.code === 0 ? 1 : 0);
 const failed = Number(/^\s*(\d+) fail$/m.exec(tests.out)?.[1] ?? 0) + (typecheck.code === 0 ? 0 : 1);
 if (typecheck.code !== 0) console.log("type check failed (see above)");
