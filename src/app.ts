@@ -7,9 +7,11 @@ import { applianceRoutes } from "./appliance/routes.ts";
 import { unlockRoutes } from "./appliance/unlock.ts";
 import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
+import { roomRoutes } from "./rooms/routes.ts";
+import type { RoomService } from "./rooms/service.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
-export function buildApp(hearth: Hearth) {
+export function buildApp(hearth: Hearth, rooms: RoomService) {
   // Identity's guard comes first: every route after it passes its declared access policy.
   const access = createAccess(hearth);
   const app = new Elysia({ name: "hearth" })
@@ -20,7 +22,8 @@ export function buildApp(hearth: Hearth) {
     .use(uiRoutes)
     .use(applianceRoutes(hearth))
     .use(tlsRoutes(hearth))
-    .use(identityRoutes(hearth));
+    .use(identityRoutes(hearth))
+    .use(roomRoutes(hearth, rooms));
   access.bind(app);
   return app;
 }

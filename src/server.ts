@@ -15,6 +15,11 @@ import { HttpsService } from "./appliance/https.ts";
 import { TlsError } from "./appliance/tls.ts";
 import { finishRotationWhenUnlocked } from "./store/rotation.ts";
 import { NightlyBackups } from "./appliance/nightly.ts";
+import { RoomService } from "./rooms/service.ts";
+import { identityAccess } from "./rooms/access.ts";
+import { groupMembership } from "./clinic/groups.ts";
+import { provideGroupMembership } from "./identity/policy.ts";
+import { rtcSettings } from "./rooms/ice.ts";
 
 /** A start-up problem the person running Hearth can fix; main prints its message as one line. */
 export class BootError extends Error {}
@@ -92,6 +97,8 @@ export interface Running {
   setupLink: string | null;
   /** Certificate, redirect listener and renewal; null when serving plain HTTP. */
   https: HttpsService | null;
+  /** The live rooms (group sessions' media and signaling). */
+  rooms: RoomService;
   stop(): Promise<void>;
 }
 
@@ -107,7 +114,10 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
     hearth.db.close();
     throw err instanceof TlsError ? new BootError(err.message) : err;
   }
-  const app = buildApp(hearth);
+  // The clinic's groups answer identity's "what is this person's part in that group".
+  provideGroupMembership(hearth, groupMembership(hearth.db));
+  const rooms = new RoomService(hearth, identityAccess(hearth), { settings: await rtcSettings(config) });
+  const app = buildApp(hearth, rooms);
   try {
     app.listen({ port: config.port, hostname: config.host, ...(https && { tls: https.tls }) });
   } catch (err) {
@@ -156,9 +166,11 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
     url: `${scheme}://127.0.0.1:${port}`,
     port,
     https,
+    rooms,
     setupLink,
     async stop() {
       hearth.health.stop();
+      rooms.close();
       stopRotation.abort();
       await Promise.all([rotation, nightly.stop()]);
       await https?.stop();

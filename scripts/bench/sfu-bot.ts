@@ -1,0 +1,314 @@
+/**
+ * A synthetic room member: a werift peer connection driven by the real signaling protocol over
+ * the real WebSocket, sending VP8-shaped video and Opus-shaped audio with real DTLS-SRTP. The SFU
+ * bench runs many; the rooms integration tests drive a few by hand.
+ *
+ * Every payload carries a marker: the sending bot, a per-stream counter and the send time, so a
+ * receiver measures loss and one-way latency (the SFU forwards payloads unchanged).
+ */
+import {
+  type MediaStreamTrack,
+  type RTCRtpTransceiver,
+  type RtcpPacket,
+  PictureLossIndication,
+  RTCPeerConnection,
+  RTP_EXTENSION_URI,
+  RtcpPayloadSpecificFeedback,
+  RtpHeader,
+  RtpPacket,
+  useAudioLevelIndication,
+  useSdesMid,
+  useTransportWideCC,
+  RTCRtpCodecParameters,
+} from "werift";
+import { guardWeriftSockets, loopbackStunSink } from "../../src/rooms/ice.ts";
+import type { ServerMessage } from "../../src/rooms/protocol.ts";
+import type { Source } from "../../src/rooms/router.ts";
+
+type Offer = Extract<ServerMessage, { type: "offer" }>;
+
+const MAGIC = 0x4842; // "HB"
+/** Marker offset: after the VP8 descriptor, frame tag, start code and size (and inside Opus-sized payloads). */
+const MARK_AT = 16;
+const MARK_LEN = 2 + 2 + 1 + 4 + 8;
+
+export interface StreamStats {
+  packets: number;
+  keyframes: number;
+  firstWasKeyframe: boolean | null;
+  firstSeq: number;
+  lastSeq: number;
+}
+
+export interface BotOptions {
+  /** Cookie header of the member's sign-in session (identity's session cookie). */
+  cookie: string;
+  /** What the bot publishes when the server lets it; [] for a watcher. */
+  publish?: Source[];
+  /** Send the audio-level header extension at this level (0 loud .. 127 silent). */
+  audioLevel?: number;
+  /** Collect latency samples (bench). */
+  latency?: boolean;
+  /** Where the bot's own werift sends its STUN query: `await loopbackStunSink()` keeps it on the box. */
+  stun: string;
+}
+
+let nextBotId = 1;
+
+export class Bot {
+  readonly id = nextBotId++;
+  readonly pc: RTCPeerConnection;
+  readonly messages: ServerMessage[] = [];
+  memberId = 0;
+  ws!: WebSocket;
+  closeCode: number | null = null;
+  /** What arrives, per "<memberId>:<source>". */
+  readonly received = new Map<string, StreamStats>();
+  /** Packets per sending bot id and kind, for loss: "<botId>:<audio|video>". */
+  readonly fromBots = new Map<string, { packets: number; first: number; last: number }>();
+  readonly latencies: number[] = [];
+  plisReceived = 0;
+  #receiveMap = new Map<string, string>();
+  #sendSlots = new Map<Source, RTCRtpTransceiver>();
+  /** Received and not yet taken by next(). */
+  #inbox: ServerMessage[] = [];
+  #waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #videoSeq = 0;
+  #audioSeq = 0;
+  #keyframeDue = true;
+  #answering: Promise<void> = Promise.resolve();
+  readonly #opts: Required<BotOptions>;
+
+  constructor(
+    readonly url: string,
+    opts: BotOptions,
+  ) {
+    this.#opts = { publish: ["audio", "camera", "screen"], audioLevel: 127, latency: false, ...opts };
+    guardWeriftSockets();
+    this.pc = new RTCPeerConnection({
+      codecs: {
+        audio: [new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: 111, rtcpFeedback: [{ type: "transport-cc" }] })],
+        video: [
+          new RTCRtpCodecParameters({
+            mimeType: "video/VP8",
+            clockRate: 90000,
+            payloadType: 96,
+            rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }, { type: "transport-cc" }],
+          }),
+        ],
+      },
+      headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication(), useTransportWideCC()], video: [useSdesMid(), useTransportWideCC()] },
+      iceServers: [{ urls: opts.stun }],
+      iceStunGatherTimeout: 0.05,
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ["127.0.0.1"],
+      bundlePolicy: "max-bundle",
+    });
+    this.pc.ontrack = (e) => this.#count(e.track, e.transceiver);
+  }
+
+  /** Opens the socket; resolves with the welcome message (or the refusal). */
+  async connect(): Promise<ServerMessage> {
+    const ws = new WebSocket(this.url, { headers: { cookie: this.#opts.cookie } } as unknown as string[]);
+    this.ws = ws;
+    ws.onmessage = (e) => this.#onMessage(JSON.parse(String(e.data)) as ServerMessage);
+    ws.onclose = (e) => {
+      this.closeCode = e.code;
+    };
+    const first = this.next((m) => m.type === "welcome" || m.type === "error", 10_000);
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error(`bot ${this.id}: socket refused`));
+    });
+    const welcome = await first;
+    if (welcome.type === "welcome") this.memberId = welcome.memberId;
+    return welcome;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  /** The first message matching that next() has not yet returned, waiting for it if need be. */
+  next(match: ((m: ServerMessage) => boolean) | ServerMessage["type"], timeoutMs = 5000): Promise<ServerMessage> {
+    const test = typeof match === "string" ? (m: ServerMessage) => m.type === match : match;
+    const queued = this.#inbox.findIndex(test);
+    if (queued >= 0) return Promise.resolve(this.#inbox.splice(queued, 1)[0]!);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`bot ${this.id}: no ${typeof match === "string" ? match : "matching"} message in ${timeoutMs} ms`)), timeoutMs);
+      this.#waiters.push({
+        match: test,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  #onMessage(m: ServerMessage): void {
+    this.messages.push(m);
+    if (m.type === "offer") this.#answering = this.#answering.then(() => this.#answer(m)).catch(() => {});
+    const waiter = this.#waiters.findIndex((w) => w.match(m));
+    if (waiter >= 0) this.#waiters.splice(waiter, 1)[0]!.resolve(m);
+    else this.#inbox.push(m);
+  }
+
+  async #answer(offer: Offer): Promise<void> {
+    await this.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
+    const byMid = new Map(this.pc.getTransceivers().map((t) => [t.mid, t]));
+    this.#sendSlots.clear();
+    for (const s of offer.send) {
+      const t = byMid.get(s.mid);
+      if (!t) continue;
+      const publish = this.#opts.publish.includes(s.source);
+      t.setDirection(publish ? "sendonly" : "inactive");
+      if (publish) this.#sendSlots.set(s.source, t);
+    }
+    this.#receiveMap.clear();
+    for (const r of offer.receive) {
+      byMid.get(r.mid)?.setDirection("recvonly");
+      this.#receiveMap.set(r.mid, `${r.memberId}:${r.source}`);
+    }
+    const answer = await this.pc.createAnswer();
+    await this.pc.setLocalDescription(answer);
+    if (this.pc.iceGatheringState !== "complete") await this.pc.iceGatheringStateChange.watch((s) => s === "complete", 5000);
+    this.#watchRtcp();
+    this.send({ type: "answer", seq: offer.seq, sdp: this.pc.localDescription!.sdp });
+  }
+
+  #rtcpWatched = false;
+  #watchRtcp(): void {
+    const dtls = this.pc.dtlsTransports[0];
+    if (!dtls || this.#rtcpWatched) return;
+    this.#rtcpWatched = true;
+    dtls.onRtcp.subscribe((p: RtcpPacket) => {
+      if (p.type !== RtcpPayloadSpecificFeedback.type) return;
+      const fb = (p as RtcpPayloadSpecificFeedback).feedback;
+      const video = this.#sendSlots.get("camera") ?? this.#sendSlots.get("screen");
+      if (fb.count === PictureLossIndication.count && video && (fb as PictureLossIndication).mediaSsrc === video.sender.ssrc) {
+        this.plisReceived++;
+        this.#keyframeDue = true;
+      }
+    });
+  }
+
+  /** Resolves when DTLS is up (media can flow). */
+  async connected(timeoutMs = 5000): Promise<void> {
+    if (this.pc.connectionState === "connected") return;
+    await this.pc.connectionStateChange.watch((s) => s === "connected", timeoutMs);
+  }
+
+  #count(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
+    track.onReceiveRtp.subscribe((rtp) => {
+      const mid = transceiver.mid ?? "";
+      const key = this.#receiveMap.get(mid) ?? `?:${mid}`;
+      let s = this.received.get(key);
+      if (!s) this.received.set(key, (s = { packets: 0, keyframes: 0, firstWasKeyframe: null, firstSeq: rtp.header.sequenceNumber, lastSeq: 0 }));
+      const p = rtp.payload;
+      const keyframe = track.kind === "video" && p.length > 1 && (p[0]! & 0x10) !== 0 && (p[1]! & 0x01) === 0;
+      s.packets++;
+      s.lastSeq = rtp.header.sequenceNumber;
+      if (keyframe) s.keyframes++;
+      if (s.firstWasKeyframe === null) s.firstWasKeyframe = track.kind === "video" ? keyframe : false;
+      this.#mark(p, performance.now());
+    });
+  }
+
+  /** Reads the marker another bot put in: loss per sending stream, latency. */
+  #mark(p: Buffer, now: number): void {
+    if (p.length < MARK_AT + MARK_LEN || p.readUInt16BE(MARK_AT) !== MAGIC) return;
+    const key = `${p.readUInt16BE(MARK_AT + 2)}:${p[MARK_AT + 4] === 1 ? "video" : "audio"}`;
+    const seq = p.readUInt32BE(MARK_AT + 5);
+    let s = this.fromBots.get(key);
+    if (!s) this.fromBots.set(key, (s = { packets: 0, first: seq, last: seq }));
+    s.packets++;
+    if (seq > s.last) s.last = seq;
+    if (seq < s.first) s.first = seq;
+    if (this.#opts.latency) this.latencies.push(now - p.readDoubleBE(MARK_AT + 9));
+  }
+
+  /** Starts sending: video at `videoPps` packets of `videoBytes`, audio at `audioPps` of `audioBytes`. */
+  startMedia(opts: { videoPps?: number; videoBytes?: number; audioPps?: number; audioBytes?: number; keyframeEvery?: number } = {}): void {
+    const { videoPps = 30, videoBytes = 1100, audioPps = 50, audioBytes = 100, keyframeEvery = 90 } = opts;
+    const video = Buffer.alloc(videoBytes);
+    const audio = Buffer.alloc(audioBytes);
+    this.#timers.push(
+      setInterval(() => {
+        const slot = this.#sendSlots.get("camera") ?? this.#sendSlots.get("screen");
+        if (!slot) return;
+        const seq = this.#videoSeq++;
+        const keyframe = this.#keyframeDue || seq % keyframeEvery === 0;
+        this.#keyframeDue = false;
+        vp8Frame(video, keyframe);
+        this.#stamp(video, 1, seq);
+        const header = new RtpHeader({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: (seq * 3000) >>> 0, marker: true });
+        slot.sender.sendRtp(new RtpPacket(header, video)).catch(() => {});
+      }, 1000 / videoPps),
+      setInterval(() => {
+        const slot = this.#sendSlots.get("audio");
+        if (!slot) return;
+        const seq = this.#audioSeq++;
+        this.#stamp(audio, 0, seq);
+        const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq & 0xffff, timestamp: (seq * 960) >>> 0 });
+        const levelId = Number(Object.entries(this.pc.extIdUriMap).find(([, uri]) => uri === RTP_EXTENSION_URI.audioLevelIndication)?.[0] ?? 0);
+        if (levelId) header.extensions = [{ id: levelId, payload: Buffer.from([0x80 | this.#opts.audioLevel]) }];
+        slot.sender.sendRtp(new RtpPacket(header, audio)).catch(() => {});
+      }, 1000 / audioPps),
+    );
+  }
+
+  #stamp(p: Buffer, kind: 0 | 1, seq: number): void {
+    p.writeUInt16BE(MAGIC, MARK_AT);
+    p.writeUInt16BE(this.id & 0xffff, MARK_AT + 2);
+    p[MARK_AT + 4] = kind;
+    p.writeUInt32BE(seq >>> 0, MARK_AT + 5);
+    p.writeDoubleBE(performance.now(), MARK_AT + 9);
+  }
+
+  stopMedia(): void {
+    for (const t of this.#timers.splice(0)) clearInterval(t);
+  }
+
+  /** A PLI for the stream this bot receives from `key`, with the bot's own video SSRC as sender (as Chromium does). */
+  async sendPli(key: string): Promise<void> {
+    const mid = [...this.#receiveMap].find(([, k]) => k === key)?.[0];
+    const t = this.pc.getTransceivers().find((x) => x.mid === mid);
+    const ssrc = t?.receiver.tracks[0]?.ssrc;
+    const own = (this.#sendSlots.get("camera") ?? this.#sendSlots.get("audio"))?.sender.ssrc ?? 0;
+    if (!t || !ssrc) throw new Error(`bot ${this.id}: not receiving ${key}`);
+    const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: own, mediaSsrc: ssrc }) });
+    await this.pc.dtlsTransports[0]!.sendRtcp([pli]);
+  }
+
+  /** Offer of the latest negotiation, as the server sent it. */
+  get lastOffer(): Offer | undefined {
+    return this.messages.filter((m): m is Offer => m.type === "offer").at(-1);
+  }
+
+  async close(): Promise<void> {
+    this.stopMedia();
+    if (this.ws && this.ws.readyState <= 1) this.ws.close();
+    await this.pc.close().catch(() => {});
+  }
+}
+
+/** A one-packet VP8 frame: descriptor (S=1, PID 0), then a keyframe header (start code, 640x480) or an inter-frame tag. */
+function vp8Frame(p: Buffer, keyframe: boolean): void {
+  p[0] = 0x10;
+  if (keyframe) {
+    p[1] = 0x00;
+    p[2] = 0x00;
+    p[3] = 0x00;
+    p[4] = 0x9d;
+    p[5] = 0x01;
+    p[6] = 0x2a;
+    p.writeUInt16LE(640, 7);
+    p.writeUInt16LE(480, 9);
+  } else {
+    p[1] = 0x01;
+    p.fill(0, 2, 11);
+  }
+}

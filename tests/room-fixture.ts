@@ -1,0 +1,70 @@
+import type { Hearth } from "../src/context.ts";
+import { addToGroup, createGroup, type GroupRole } from "../src/clinic/groups.ts";
+import { createSession } from "../src/clinic/sessions.ts";
+import { createSession as signIn, sessionCookieName } from "../src/identity/sessions.ts";
+import type { Role } from "../src/identity/policy.ts";
+import { startTestServer, type TestServer } from "./harness.ts";
+
+/**
+ * A room world for tests: real people rows (sealed profiles) in the real database, signed in
+ * through identity's real sessions (the cookie a browser would carry), a real group and session.
+ */
+export async function addPerson(hearth: Hearth, role: Role, displayName: string): Promise<number> {
+  const profile = await hearth.vault.seal(JSON.stringify({ displayName }));
+  return hearth.db
+    .query<{ id: number }, [string, Uint8Array, number]>("INSERT INTO people (role, profile, created_at) VALUES (?, ?, ?) RETURNING id")
+    .get(role, profile, hearth.now())!.id;
+}
+
+/** The Cookie header of a fresh sign-in session for this person. */
+export function cookieFor(hearth: Hearth, personId: number): string {
+  return `${sessionCookieName(false)}=${signIn(hearth, personId).id}`;
+}
+
+export interface GroupFixture {
+  groupId: number;
+  sessionId: number;
+  /** Cookie headers: the first clinician's, then each member's. */
+  clinician: string;
+  members: string[];
+  clinicianIds: number[];
+  memberIds: number[];
+}
+
+/** A group with clinicians and members, and one planned session of it. */
+export async function makeGroup(hearth: Hearth, members: number, { clinicians = 1 } = {}): Promise<GroupFixture> {
+  const groupId = createGroup(hearth.db, "Test group", hearth.now());
+  const add = async (role: GroupRole, account: Role, name: string) => {
+    const id = await addPerson(hearth, account, name);
+    addToGroup(hearth.db, groupId, id, role, hearth.now());
+    return id;
+  };
+  const clinicianIds: number[] = [];
+  for (let i = 0; i < clinicians; i++) clinicianIds.push(await add("clinician", "clinician", `Clinician ${i + 1}`));
+  const memberIds: number[] = [];
+  for (let i = 0; i < members; i++) memberIds.push(await add("member", "patient", `Member ${i + 1}`));
+  return {
+    groupId,
+    sessionId: createSession(hearth.db, groupId),
+    clinician: cookieFor(hearth, clinicianIds[0]!),
+    members: memberIds.map((id) => cookieFor(hearth, id)),
+    clinicianIds,
+    memberIds,
+  };
+}
+
+export interface RoomWorld extends TestServer {
+  /** ws:// URL of a session's room. */
+  wsUrl(sessionId: number): string;
+  group(members: number, opts?: { clinicians?: number }): Promise<GroupFixture>;
+}
+
+/** A real server (tests/harness.ts) with the helpers room tests need. */
+export async function startRoomServer(env: Record<string, string> = {}): Promise<RoomWorld> {
+  const server = await startTestServer(env);
+  return {
+    ...server,
+    wsUrl: (sessionId) => `${server.url.replace(/^http/, "ws")}/rooms/${sessionId}/ws`,
+    group: (members, opts) => makeGroup(server.hearth, members, opts),
+  };
+}
