@@ -82,6 +82,15 @@ export class Client {
     return r;
   }
 
+  /** The same person on a new device session (same passkeys), signed in now. */
+  async again(opts: { localAddress?: string } = {}): Promise<Client> {
+    const c = new Client(this.server, opts);
+    c.key.credentials.push(...this.key.credentials);
+    const r = await c.signIn();
+    if (r.status !== 200) throw new Error(`sign-in failed: ${r.status} ${r.text}`);
+    return c;
+  }
+
   /** A passkey check for a "fresh" action. */
   async confirm(): Promise<Reply> {
     const o = await this.post("/confirm/options");
