@@ -13,6 +13,8 @@ ARG BUN_VERSION=1.4.4
 FROM oven/bun:${BUN_VERSION}-slim AS deps
 WORKDIR /app
 COPY package.json bun.lock bunfig.toml ./
+# bun install applies the patches listed in package.json (patchedDependencies).
+COPY patches ./patches
 # Production dependencies only, exactly as locked. The one install script in the tree belongs to
 # the `bun` npm package (it lets `npx bun install` work where only Node is installed); this image
 # has its own Bun, so that package and its 100 MB platform binary are dropped.

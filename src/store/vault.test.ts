@@ -23,6 +23,19 @@ describe("vault", () => {
     expect(await v.openJson(await v.sealJson({ a: [1, 2] }))).toEqual({ a: [1, 2] });
   });
 
+  test("values of every size round-trip, across age's 64 KiB chunk boundaries", async () => {
+    // patches/age-encryption grows the chunk buffer as data arrives instead of 64 KiB per value.
+    const v = await vaultWith(await age.generateIdentity());
+    for (const n of [0, 1, 1024, 65535, 65536, 65537, 2 * 65536 + 7]) {
+      const value = new Uint8Array(n);
+      for (let o = 0; o < n; o += 65536) crypto.getRandomValues(value.subarray(o, Math.min(n, o + 65536)));
+      const sealed = await v.seal(value);
+      expect(Buffer.from(await v.open(sealed)).equals(Buffer.from(value))).toBe(true);
+      // Truncating a multi-chunk value is caught, not silently shortened.
+      if (n > 65536) await expect(v.open(sealed.subarray(0, sealed.length - 20))).rejects.toBeInstanceOf(VaultOpenError);
+    }
+  });
+
   test("a locked vault refuses to seal or open", async () => {
     const v = await vaultWith(await age.generateIdentity());
     const sealed = await v.seal("x");
