@@ -15,6 +15,7 @@ let browser: Browser;
 let base: string;
 const axeProblems: string[] = [];
 const people: Person[] = [];
+let admin: Person;
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
@@ -61,7 +62,7 @@ async function signIn(page: Page): Promise<void> {
 
 test("setup → admin → clinician → patient, with passkeys all the way, and refused invitations get a kind page", async () => {
   // The first admin, from the link the foundation printed.
-  const admin = await person();
+  admin = await person();
   await register(admin.page, server.setupLink!, "Ada Admin", "/account/recovery-codes");
   await admin.page.getByRole("button", { name: "Create recovery codes" }).click();
   await admin.page.locator("[data-recovery-codes]").waitFor();
@@ -157,3 +158,26 @@ test("setup → admin → clinician → patient, with passkeys all the way, and 
 
   expect(axeProblems.join("\n")).toBe("");
 }, 120_000);
+
+test("staff see a warning before the idle sign-out; staying signed in keeps the session, doing nothing ends it", async () => {
+  const { page } = admin;
+  await page.clock.install();
+  await signIn(page);
+  await page.goto("/account");
+  const warning = page.locator("#idle-warning");
+  expect(await warning.isVisible()).toBe(false);
+  await page.clock.runFor(13 * 60 * 1000 + 1000);
+  await warning.waitFor({ state: "visible" });
+  expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Stay signed in");
+  await axe(page, "idle warning");
+  const extended = page.waitForResponse((r) => r.url().endsWith("/session/extend") && r.status() === 204);
+  await page.getByRole("button", { name: "Stay signed in" }).click();
+  await extended;
+  await warning.waitFor({ state: "hidden" });
+  // Both clocks move on: the server's (which ends the session) and the page's (which shows it).
+  server.clock.advance(15 * 60 * 1000 + 1000);
+  await page.clock.runFor(15 * 60 * 1000 + 3000);
+  await page.waitForURL("**/signin?ended=idle");
+  await page.getByText("You were signed out because nothing happened for a while").waitFor();
+  expect(axeProblems.join("\n")).toBe("");
+}, 60_000);

@@ -19,7 +19,8 @@ if (box) {
       box.hidden = false;
       box.querySelector<HTMLButtonElement>("[data-stay-signed-in]")?.focus();
     }, Math.max(0, deadline - warnBefore - Date.now()));
-    endTimer = window.setTimeout(signedOut, Math.max(0, deadline - Date.now()));
+    // A little after the server's deadline, so the session is surely gone when the page moves on.
+    endTimer = window.setTimeout(signedOut, Math.max(0, deadline + 2000 - Date.now()));
   };
 
   // Anything sent to the server restarts its idle clock, so restart ours too.
