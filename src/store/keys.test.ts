@@ -75,6 +75,40 @@ describe("appliance key files", () => {
     expect(await readIdentity(dir.path, "identity")).toBe(original);
   }, 30_000);
 
+  // util-linux `script` gives the CLI a real terminal, so the hidden prompt is what runs.
+  const hasScript = Bun.which("script") !== null;
+  test.skipIf(!hasScript)("on a terminal the passphrase is asked twice and never echoed", async () => {
+    dir = tempDir();
+    await ensureIdentity(dir.path);
+    const original = await readIdentity(dir.path, "identity");
+    const { HEARTH_KEY_PASSPHRASE: _a, HEARTH_NEW_KEY_PASSPHRASE: _b, ...env } = process.env;
+    const child = Bun.spawn(["script", "-qc", `bun ${MAIN} keys passphrase`, "/dev/null"], {
+      env: { ...env, HEARTH_DATA_DIR: dir.path },
+      stdin: "pipe",
+      stdout: "pipe",
+    });
+    const reader = child.stdout.getReader();
+    let screen = "";
+    const waitFor = async (text: string) => {
+      while (!screen.includes(text)) {
+        const { done, value } = await reader.read();
+        if (done) throw new Error(`ended before "${text}":\n${screen}`);
+        screen += new TextDecoder().decode(value);
+      }
+    };
+    await waitFor("New passphrase: ");
+    child.stdin.write("typed on the terminal\r");
+    await child.stdin.flush();
+    await waitFor("Repeat the new passphrase: ");
+    child.stdin.write("typed on the terminal\r");
+    await child.stdin.flush();
+    await waitFor("passphrase set");
+    await child.exited;
+    expect(screen).not.toContain("typed on the terminal");
+    expect(isLocked(dir.path)).toBe(true);
+    expect(await readIdentity(dir.path, "identity", "typed on the terminal")).toBe(original);
+  }, 30_000);
+
   test("a short new passphrase is refused and nothing changes", async () => {
     dir = tempDir();
     await ensureIdentity(dir.path);
