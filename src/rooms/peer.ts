@@ -268,6 +268,8 @@ export class Peer {
   async applyAnswer(seq: number, sdp: string): Promise<void> {
     if (this.#closed) return;
     if (seq !== this.#awaiting) throw new ProtocolError("stale-answer");
+    // Being applied: a repeated answer is stale, and no new offer starts meanwhile.
+    this.#awaiting = -1;
     try {
       await this.pc.setRemoteDescription({ type: "answer", sdp: filterSdpCandidates(sdp) });
     } catch {

@@ -10,11 +10,13 @@ import type { Source } from "./router.ts";
  * type, too long) is answered with an `error` and otherwise ignored.
  */
 
+/** An answer grows by a few hundred bytes per stream; this leaves room for large groups with screens. */
+export const MAX_SDP = 200_000;
 const MemberId = t.Integer({ minimum: 1, maximum: 1_000_000 });
 const SourceSchema = t.UnionEnum(["audio", "camera", "screen"]);
 
 const client = {
-  answer: t.Object({ type: t.Literal("answer"), seq: t.Integer({ minimum: 1 }), sdp: t.String({ minLength: 1, maxLength: 64_000 }) }, { additionalProperties: false }),
+  answer: t.Object({ type: t.Literal("answer"), seq: t.Integer({ minimum: 1 }), sdp: t.String({ minLength: 1, maxLength: MAX_SDP }) }, { additionalProperties: false }),
   candidate: t.Object(
     {
       type: t.Literal("candidate"),

@@ -88,6 +88,7 @@ export class Room {
   locked = false;
   screensAllowed = false;
   #ended = false;
+  #disposed = false;
   readonly #members = new Map<number, Member>();
   readonly #byPerson = new Map<number, Member>();
   readonly #removed = new Set<number>();
@@ -117,7 +118,7 @@ export class Room {
 
   /** A person's socket opened. Returns the member, or null when the room refused them. */
   connect(person: RoomPerson, role: RoomRole, socket: Socket): Member | null {
-    if (this.#ended) return this.#refuse(socket, person.locale, "ended", CLOSE.ended);
+    if (this.#ended || this.#disposed) return this.#refuse(socket, person.locale, "ended", CLOSE.ended);
     if (this.#removed.has(person.personId)) return this.#refuse(socket, person.locale, "removed", CLOSE.removed);
     const existing = this.#byPerson.get(person.personId);
     if (existing) return this.#resume(existing, person, socket);
@@ -170,7 +171,7 @@ export class Room {
 
   /** A socket closed. A member who was in keeps their place for the grace period. */
   disconnected(member: Member, socket: Socket): void {
-    if (member.socket !== socket) return; // an old, replaced socket
+    if (member.socket !== socket || this.#disposed) return; // an old, replaced socket, or shutdown
     member.socket = null;
     if (member.state === "waiting") return this.#forget(member, "left");
     this.#stopMedia(member);
@@ -207,7 +208,7 @@ export class Room {
 
   /** One frame from a member's socket. Never throws: bad input gets an error message back. */
   async receive(member: Member, socket: Socket, raw: unknown): Promise<void> {
-    if (member.socket !== socket || this.#ended) return;
+    if (member.socket !== socket || this.#ended || this.#disposed) return;
     if (!this.#withinBudget(member)) {
       this.#send(member, this.#error(member, "too-many-messages"));
       socket.close(CLOSE.flood, "too-many-messages");
@@ -357,13 +358,20 @@ export class Room {
     this.events.emit("ended", { sessionId: this.id });
   }
 
-  /** Stops timers and media without touching the session (server shutdown, empty room). */
+  /**
+   * Stops timers and media without closing the session (server shutdown, empty room). Visits
+   * still open end as dropped: whoever comes back after a restart starts a new one.
+   */
   dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
     clearInterval(this.#tick);
     clearInterval(this.#speakingTick);
+    const now = this.hearth.now();
     for (const m of this.#members.values()) {
       this.#stopMedia(m);
       if (m.awayTimer) clearTimeout(m.awayTimer);
+      endVisit(this.hearth.db, m.visitId, "dropped", now);
     }
   }
 

@@ -4,8 +4,9 @@ import { Bot } from "../../scripts/bench/sfu-bot.ts";
 import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
 import { findSession } from "../clinic/sessions.ts";
 import { visitsOf } from "./attendance.ts";
-import { loopbackStunSink } from "./ice.ts";
-import type { ServerMessage } from "./protocol.ts";
+import { loopbackStunSink, rtcSettings } from "./ice.ts";
+import { Room, type Socket } from "./room.ts";
+import { MAX_SDP, type ServerMessage } from "./protocol.ts";
 
 /**
  * Rooms at the protocol level: a real server, real werift peers in this process doing
@@ -299,6 +300,28 @@ describe("rooms: reconnecting", () => {
     expect(clinician.messages.slice(seen).filter((x) => x.type === "room" && (x.waiting?.length ?? 0) > 0)).toEqual([]);
   });
 
+  test("after the grace period, a member who dropped out has to knock again", async () => {
+    const g = await world.group(1);
+    const room = new Room(findSession(world.hearth.db, g.sessionId)!, world.hearth, { settings: await rtcSettings(world.hearth.config), graceMs: 200 });
+    const inbox: ServerMessage[] = [];
+    const socket = (): Socket => ({ send: (m) => inbox.push(m), close() {} });
+    const lead = socket();
+    const clinician = room.connect({ personId: g.clinicianIds[0]!, role: "clinician", displayName: "C", locale: "en" }, "clinician", lead)!;
+    const person = { personId: g.memberIds[0]!, role: "patient" as const, displayName: "M", locale: "en" as const };
+    const first = socket();
+    const member = room.connect(person, "member", first)!;
+    await room.receive(clinician, lead, { type: "admit", memberId: member.id });
+    expect(room.memberByPerson(person.personId)).toEqual({ id: member.id, state: "admitted" });
+    room.disconnected(member, first);
+    expect(room.memberByPerson(person.personId)?.state).toBe("away");
+    await sleep(350);
+    expect(room.memberByPerson(person.personId)).toBeNull();
+    expect(visitsOf(world.hearth.db, g.sessionId).find((v) => v.personId === person.personId)?.outcome).toBe("dropped");
+    room.connect(person, "member", socket());
+    expect(room.memberByPerson(person.personId)?.state).toBe("waiting");
+    room.dispose();
+  });
+
   test("a second window replaces the first", async () => {
     const { g, clinician } = await liveRoom(0, 1);
     const first = bot(g, g.members[0]!);
@@ -340,7 +363,7 @@ describe("rooms: the door", () => {
       [{ type: "lock", locked: "yes" }, "malformed"],
       [{ type: "lock", locked: true, extra: 1 }, "malformed"],
       [{ type: "admit", memberId: -1 }, "malformed"],
-      [{ type: "answer", seq: 1, sdp: "x".repeat(70_000) }, "malformed"],
+      [{ type: "answer", seq: 1, sdp: "x".repeat(MAX_SDP + 1) }, "malformed"],
       [{ type: "admit", memberId: 424242 }, "no-such-member"],
       [{ type: "answer", seq: 99, sdp: "v=0" }, "stale-answer"],
     ];

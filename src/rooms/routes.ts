@@ -4,7 +4,7 @@ import type { Hearth } from "../context.ts";
 import { HttpError } from "../ui/errors.ts";
 import { pageFor } from "../ui/request.ts";
 import { EVERYONE, policy } from "../identity/policy.ts";
-import type { ServerMessage } from "./protocol.ts";
+import { MAX_SDP, type ServerMessage } from "./protocol.ts";
 import type { Socket } from "./room.ts";
 import { RoomRefusal, type Connection, type RoomService, type Ticket } from "./service.ts";
 import { roomStrings } from "./strings.ts";
@@ -43,7 +43,7 @@ export function roomRoutes(hearth: Hearth, rooms: RoomService) {
     detail: policy({ allow: EVERYONE }),
     // Seconds without a frame (Bun pings idle sockets) before a silent, dead link counts as closed.
     idleTimeout: 30,
-    maxPayloadLength: 128 * 1024,
+    maxPayloadLength: 2 * MAX_SDP,
     async upgrade({ request, params }) {
       const { locale } = pageFor(request);
       const s = roomStrings(locale);
