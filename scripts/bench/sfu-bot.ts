@@ -268,6 +268,11 @@ export class Bot {
     p.writeDoubleBE(performance.now(), MARK_AT + 9);
   }
 
+  /** Packets this bot has sent (video and audio). */
+  get sent(): number {
+    return this.#videoSeq + this.#audioSeq;
+  }
+
   stopMedia(): void {
     for (const t of this.#timers.splice(0)) clearInterval(t);
   }
