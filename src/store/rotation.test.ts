@@ -114,6 +114,18 @@ describe("key rotation", () => {
     hearth.db.close();
   }, 30_000);
 
+  test("a value no key opens stops the rotation with the row named, and nothing is lost", async () => {
+    const { hearth, plain } = await seeded(30);
+    const foreign = await (await vaultOf(await age.generateIdentity())).seal("sealed elsewhere");
+    hearth.db.query("UPDATE people SET profile = ? WHERE id = 12").run(foreign);
+    const err = await rotateKeys(dir.path, hearth.db, hearth.audit, undefined, { batchSize: 5 }).catch((e) => e);
+    expect(err.message).toMatch(/^The value in people\.profile row 12 opens with neither the old nor the new key/);
+    // Rows before it moved, rows after it did not, and every other value still opens.
+    const both = await vaultOf(await readIdentity(dir.path, "identity.next"), await readIdentity(dir.path, "identity"));
+    expect(await openable(hearth.db, both)).toBe(plain.size - 1);
+    hearth.db.close();
+  });
+
   test("a value written by the server while its batch is being re-sealed is kept", async () => {
     const { hearth } = await seeded(50);
     const next = await age.generateIdentity();

@@ -1,8 +1,8 @@
 import * as age from "age-encryption";
 import type { Hearth } from "../context.ts";
-import { ident, sealedColumns, type Db } from "./db.ts";
+import { StoreError, ident, sealedColumns, type Db } from "./db.ts";
 import { KeyError, isLocked, promoteNext, readIdentity, slotExists, writeIdentity } from "./keys.ts";
-import { Vault } from "./vault.ts";
+import { Vault, VaultOpenError } from "./vault.ts";
 import type { Audit } from "./audit.ts";
 import { log } from "../log.ts";
 
@@ -74,7 +74,16 @@ export async function resealAll(db: Db, vault: Vault, opts: ResealOptions = {}):
       const batch = select.all(cursor, size);
       if (batch.length === 0) break;
       const resealed: Uint8Array[] = [];
-      for (const row of batch) resealed.push(await vault.reseal(row.v));
+      for (const row of batch) {
+        try {
+          resealed.push(await vault.reseal(row.v));
+        } catch (err) {
+          if (!(err instanceof VaultOpenError)) throw err;
+          throw new StoreError(
+            `The value in ${table}.${column} row ${row.id} opens with neither the old nor the new key, so the rotation stopped there; nothing was lost, and the earlier batches are done. Restore that row from a backup, then run hearth keys rotate again.`,
+          );
+        }
+      }
       const last = batch[batch.length - 1]!.id;
       db.transaction(() => {
         batch.forEach((row, i) => update.run(resealed[i]!, row.id, row.v));
