@@ -70,8 +70,6 @@ export const DECLARED_HERE: Record<string, RoutePolicy> = {
   // The local CA certificate and how to trust it: needed before anyone can sign in over HTTPS.
   "GET /ca.crt": { allow: "public" },
   "GET /trust": { allow: "public" },
-  // Signed-in people only; the room itself decides who may join which session (group membership).
-  "WS /rooms/:sessionId/ws": { allow: EVERYONE },
 };
 
 export function allows(p: RoutePolicy, role: Role | null): boolean {
