@@ -90,6 +90,14 @@ test("setup → admin → clinician → patient, with passkeys all the way, and 
   // The patient registers, signs out, and signs in again.
   const patient = await person();
   await register(patient.page, patientLink, "Pat Patient", "/");
+  // The clinician now sees the patient among the people they care for; the admin sees a number.
+  await clinician.page.goto("/people");
+  await axe(clinician.page);
+  await Promise.all([clinician.page.waitForURL("**/people/*"), clinician.page.getByRole("link", { name: "Pat Patient" }).click()]);
+  await axe(clinician.page, "a patient's page");
+  await admin.page.goto("/people");
+  expect(await admin.page.getByText("Pat Patient").count()).toBe(0);
+  await axe(admin.page, "people (admin)");
   const session = (await patient.context.cookies()).find((c) => c.name === "hearth_session");
   expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax", secure: false, path: "/" });
   await patient.page.goto("/signout");
