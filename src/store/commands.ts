@@ -7,7 +7,7 @@ import { databasePath, migrate, openDatabase } from "./db.ts";
 import { Audit } from "./audit.ts";
 import { BootError, servingPid } from "../server.ts";
 import { KeyError, MIN_PASSPHRASE_LENGTH, changePassphrase, isLocked, readIdentity } from "./keys.ts";
-import { passphraseFrom } from "./prompt.ts";
+import { askHidden, passphraseFrom } from "./prompt.ts";
 import { rotateKeys } from "./rotation.ts";
 import { backupFileName, createBackup, requireRecipients, restoreBackup } from "./backup.ts";
 
@@ -134,7 +134,8 @@ export const commands: Record<string, Command> = {
         next = await passphraseFrom("HEARTH_NEW_KEY_PASSPHRASE", "New passphrase: ");
         if (!next) throw new KeyError("No new passphrase: set HEARTH_NEW_KEY_PASSPHRASE or run this on a terminal (or use --remove).");
         if (next.length < MIN_PASSPHRASE_LENGTH) throw new KeyError(`The new passphrase is too short; use at least ${MIN_PASSPHRASE_LENGTH} characters (4-5 random words is better).`);
-        if (!process.env.HEARTH_NEW_KEY_PASSPHRASE && (await passphraseFrom("", "Repeat the new passphrase: ")) !== next) {
+        // Typed on a terminal: once more, since a typo here would lock the clinic out.
+        if (!process.env.HEARTH_NEW_KEY_PASSPHRASE && (await askHidden("Repeat the new passphrase: ")) !== next) {
           throw new KeyError("The two passphrases differ; nothing was changed.");
         }
       }

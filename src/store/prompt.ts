@@ -11,7 +11,8 @@ export async function passphraseFrom(envName: string, question: string, env: Rec
   return askHidden(question);
 }
 
-function askHidden(question: string): Promise<string> {
+/** Asks on the terminal without echoing what is typed. */
+export function askHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
     process.stderr.write(question);
