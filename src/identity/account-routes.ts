@@ -102,7 +102,7 @@ export function accountRoutes(hearth: Hearth) {
         const contacts = await readContacts(hearth, viewer.id, viewer.id);
         const lang = profile.language || ctx.locale;
         const flash = query.saved ? notice("ok", s.profileSaved) : query.added ? notice("ok", s.passkeyAddedMsg) : query.revoked ? notice("ok", s.passkeyRevokedMsg) : "";
-        const profileForm = html`<section class="card" aria-labelledby="profile"><h2 id="profile">${s.profileTitle}</h2><p>${s.profileIntro}</p>
+        const profileForm = html`<section class="card" aria-labelledby="profile"><h2 id="profile">${s.profileTitle}</h2><p>${viewer.role === "admin" || viewer.role === "clinician" ? s.profileIntroStaff : s.profileIntro}</p>
 <form method="post" action="/account/profile">
 ${textField({ id: "displayName", label: s.yourName, value: profile.displayName, required: true, maxLength: 80, autocomplete: "name" })}
 ${textField({ id: "pronouns", label: s.pronouns, hint: s.optional, value: profile.pronouns, maxLength: 40 })}
