@@ -73,6 +73,9 @@ function addressOf(hearth: Hearth, request: Request, server: { requestIP(r: Requ
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Sent by requests a page makes on its own (hx-headers on a polling element): not activity. */
+export const BACKGROUND_HEADER = "x-hearth-background";
+
 export function roleLabel(locale: Locale, role: Role): string {
   const s = identityStrings(locale);
   return { admin: s.roleAdmin, clinician: s.roleClinician, patient: s.rolePatient, guest: s.roleGuest }[role];
@@ -129,7 +132,11 @@ export function createAccess(hearth: Hearth): Access {
     const address = addressOf(hearth, request, server as Parameters<typeof addressOf>[2]);
     const method = request.method;
     const safe = SAFE_METHODS.has(method);
-    const found = sessionFromRequest(hearth, request, { touch: true });
+    // Static files and liveness need nobody's session; background refreshes (polling) do not
+    // count as activity, so a page left open still reaches its idle timeout.
+    const light = route === "/static/:name" || route === "/healthz";
+    const background = request.headers.get(BACKGROUND_HEADER) === "1";
+    const found = light ? null : sessionFromRequest(hearth, request, { touch: !background });
     const session = found && "session" in found ? found.session : null;
     const viewer: Viewer | null = session
       ? { id: session.personId, role: session.role, csrfToken: session.csrfToken, sessionIdHash: session.idHash, verifiedAt: session.verifiedAt, createdAt: session.createdAt, idleEndsAt: session.idleEndsAt }

@@ -121,6 +121,15 @@ describe("timeouts", () => {
     expect((await c.get("/account")).status).toBe(401);
   });
 
+  test("background refreshes (X-Hearth-Background) do not keep a session alive", async () => {
+    const c = await accept(server, await invite(await admin.again(), "clinician"), "Polling Clinician");
+    for (let i = 0; i < 9; i++) {
+      server.clock.advance(2 * MIN);
+      expect((await c.send("GET", "/", undefined, { "x-hearth-background": "1" })).status).toBe(200);
+    }
+    expect((await c.get("/account")).status).toBe(401);
+  });
+
   test("staying signed in from the warning restarts the idle clock", async () => {
     const c = await accept(server, await invite(await admin.again(), "clinician"), "Stay Clinician");
     server.clock.advance(14 * MIN);

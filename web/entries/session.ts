@@ -23,8 +23,11 @@ if (box) {
     endTimer = window.setTimeout(signedOut, Math.max(0, deadline + 2000 - Date.now()));
   };
 
-  // Anything sent to the server restarts its idle clock, so restart ours too.
-  document.addEventListener("htmx:afterRequest", () => {
+  // Anything the person sends restarts the server's idle clock, so restart ours too; background
+  // refreshes (hx-headers='{"X-Hearth-Background": "1"}') do not.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const headers = (event as CustomEvent<{ requestConfig?: { headers?: Record<string, string> } }>).detail.requestConfig?.headers ?? {};
+    if (headers["X-Hearth-Background"] === "1") return;
     deadline = Date.now() + period;
     schedule();
   });
