@@ -5,6 +5,7 @@ import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { fill, type Locale } from "../ui/i18n.ts";
 import { applianceStrings } from "./strings.ts";
+import { policy } from "../identity/policy.ts";
 import type { HealthSample } from "./health.ts";
 
 const started = Date.now();
@@ -44,6 +45,7 @@ export function applianceRoutes(hearth: Hearth) {
         { status: "ok", locked: !hearth.vault.unlocked, uptimeSec: Math.round((Date.now() - started) / 1000) },
         { headers: { "cache-control": "no-store" } },
       ),
+      { detail: policy({ allow: "public" }) },
     )
     .get("/admin/health", async ({ request }) => {
       const ctx = pageFor(request);
@@ -53,11 +55,12 @@ export function applianceRoutes(hearth: Hearth) {
       const every = Math.round(hearth.config.healthIntervalMs / 1000);
       const main = html`<h1>${s.healthTitle}</h1><p class="muted">${fill(s.healthIntro, { s: every })}</p>
 <section class="card" aria-labelledby="health-now"><h2 id="health-now" class="visually-hidden">${s.healthTitle}</h2>
-<div id="health-facts" hx-get="/admin/health/facts" hx-trigger="every ${every}s" hx-swap="innerHTML">${healthFacts(sample, ctx.locale)}</div></section>`;
+<div id="health-facts" hx-get="/admin/health/facts" hx-trigger="every ${every}s" hx-swap="innerHTML" hx-headers='{"X-Hearth-Background": "1"}'>${healthFacts(sample, ctx.locale)}</div></section>`;
       return htmlResponse(layout(ctx, s.healthTitle, main));
-    })
+    }, { detail: policy({ allow: ["admin"] }) })
     .get("/admin/health/facts", ({ request }) =>
       // Reads the sample already in memory: a refresh every few seconds costs no measuring.
       htmlResponse(healthFacts(hearth.health.latest, pageFor(request).locale), 200, { "cache-control": "no-store" }),
+      { detail: policy({ allow: ["admin"] }) },
     );
 }

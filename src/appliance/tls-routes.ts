@@ -1,3 +1,4 @@
+import { policy } from "../identity/policy.ts";
 import { Elysia, NotFoundError } from "elysia";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -72,10 +73,10 @@ export function tlsRoutes(hearth: Hearth) {
       const ca = readCaCert(hearth.config);
       if (!ca) throw new NotFoundError();
       return caCertResponse(ca);
-    })
+    }, { detail: policy({ allow: "public" }) })
     .get("/trust", ({ request }) => {
       const ca = readCaCert(hearth.config);
       if (!ca) throw new NotFoundError();
       return trustPageResponse(request, hearth.config, ca);
-    });
+    }, { detail: policy({ allow: "public" }) });
 }

@@ -18,6 +18,9 @@ const OPEN_WHILE_LOCKED = [
   /^\/static\//,
   /^\/unlock$/,
   /^\/preferences$/,
+  // The local CA and how to trust it: a device may need them before it can reach the sign-in page.
+  /^\/ca\.crt$/,
+  /^\/trust$/,
   /^\/signin(\/options|\/verify)?$/,
   /^\/signout(\/everywhere)?$/,
   /^\/session\/extend$/,

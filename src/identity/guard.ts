@@ -6,7 +6,6 @@ import { html } from "../ui/html.ts";
 import type { Locale } from "../ui/i18n.ts";
 import { log } from "../log.ts";
 import {
-  DECLARED_HERE,
   FRESH_MS,
   allows,
   groupRoleOf,
@@ -117,7 +116,7 @@ export function createAccess(hearth: Hearth): Access {
 
   function policyFor(method: string, path: string): RoutePolicy | undefined {
     if (!table) {
-      table = new Map(Object.entries(DECLARED_HERE));
+      table = new Map();
       for (const r of routes?.() ?? []) {
         const p = policyFromDetail(r.hooks?.detail);
         if (p) table.set(`${r.method} ${r.path}`, p);

@@ -56,22 +56,6 @@ export function policyFromDetail(detail: unknown): RoutePolicy | undefined {
   return detail && typeof detail === "object" ? ((detail as Record<string, unknown>)[KEY] as RoutePolicy | undefined) : undefined;
 }
 
-/**
- * Routes whose files do not declare a policy yet (they predate this module). Their owners should
- * move these into `detail: policy(...)` on the route; a route in neither place is refused.
- */
-export const DECLARED_HERE: Record<string, RoutePolicy> = {
-  "GET /healthz": { allow: "public" },
-  "GET /static/:name": { allow: "public" },
-  "GET /preferences": { allow: "public" },
-  "POST /preferences": { allow: "public" },
-  "GET /admin/health": { allow: ["admin"] },
-  "GET /admin/health/facts": { allow: ["admin"] },
-  // The local CA certificate and how to trust it: needed before anyone can sign in over HTTPS.
-  "GET /ca.crt": { allow: "public" },
-  "GET /trust": { allow: "public" },
-};
-
 export function allows(p: RoutePolicy, role: Role | null): boolean {
   if (p.allow === "public") return true;
   return role !== null && p.allow.includes(role);

@@ -5,6 +5,7 @@ import { layout, languageOptions } from "./page.ts";
 import { pageFor, PREF_COOKIES } from "./request.ts";
 import { shellStrings } from "./strings.ts";
 import { LOCALES } from "./i18n.ts";
+import { policy } from "../identity/policy.ts";
 
 const YEAR = 365 * 24 * 3600;
 
@@ -25,7 +26,7 @@ export const uiRoutes = new Elysia({ name: "ui" })
         },
       });
     },
-    { params: t.Object({ name: t.String({ pattern: "^[A-Za-z0-9._-]{1,80}$" }) }) },
+    { params: t.Object({ name: t.String({ pattern: "^[A-Za-z0-9._-]{1,80}$" }) }), detail: policy({ allow: "public" }) },
   )
   .get("/preferences", ({ request, query }) => {
     const ctx = pageFor(request);
@@ -46,7 +47,7 @@ ${query.saved ? html`<div class="notice notice-ok" role="status"><p>${s.saved}</
   <div class="actions"><button type="submit">${s.save}</button></div>
 </form></div>`;
     return htmlResponse(layout(ctx, s.preferences, main));
-  }, { query: t.Object({ saved: t.Optional(t.String({ maxLength: 1 })) }) })
+  }, { query: t.Object({ saved: t.Optional(t.String({ maxLength: 1 })) }), detail: policy({ allow: "public" }) })
   .post(
     "/preferences",
     ({ body, request }) => {
@@ -59,6 +60,7 @@ ${query.saved ? html`<div class="notice notice-ok" role="status"><p>${s.saved}</
       return new Response(null, { status: 303, headers });
     },
     {
+      detail: policy({ allow: "public" }),
       body: t.Object({
         lang: t.UnionEnum([...LOCALES]),
         text: t.UnionEnum(["normal", "large"]),
