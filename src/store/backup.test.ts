@@ -84,6 +84,21 @@ describe("backup and restore", () => {
     restored.close();
   });
 
+  test("the local certificate authority travels with the backup, so devices keep trusting the box", async () => {
+    const tls = join(hearth.config.dataDir, "tls");
+    mkdirSync(tls, { mode: 0o700 });
+    const caKey = `-----BEGIN PRIVATE KEY-----\n${crypto.randomUUID()}\n-----END PRIVATE KEY-----\n`;
+    writeFileSync(join(tls, "ca.pem"), caKey, { mode: 0o600 });
+    writeFileSync(join(tls, "ca.crt"), "certificate\n", { mode: 0o600 });
+    const result = await backup();
+    const into = join(dir.path, "restored-tls");
+    const { files } = await restoreBackup(result.path, offline.keyFile, into);
+    expect(files.filter((f) => f.startsWith("tls/")).sort()).toEqual(["tls/ca.crt", "tls/ca.pem"]);
+    expect(readFileSync(join(into, "tls", "ca.pem"), "utf8")).toBe(caKey);
+    expect(statSync(join(into, "tls")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(into, "tls", "ca.pem")).mode & 0o777).toBe(0o600);
+  });
+
   test("the appliance's own key cannot open its backups", async () => {
     const { path } = await backup();
     const bytes = readFileSync(path);

@@ -17,6 +17,9 @@ import { Audit } from "./audit.ts";
  *   keys/identity        the appliance identity (or keys/identity.locked, passphrase-locked),
  *                        plus identity.next[.locked] if a rotation was under way; without it
  *                        the sealed columns in the snapshot could never be opened again
+ *   tls/*                the local certificate authority and server certificate, when Hearth
+ *                        runs its own CA (src/appliance/tls.ts): restored, every device that
+ *                        trusts the clinic's CA keeps trusting the box
  *   audit-head           the newest audit row of the snapshot, as data/audit-head holds it
  *   hearth.db            a consistent snapshot (VACUUM INTO), with no -wal beside it
  *
@@ -30,7 +33,15 @@ export const MANIFEST = "hearth-backup.json";
 const FORMAT = "hearth-backup";
 const VERSION = 1;
 const KEY_FILES = ["identity", "identity.locked", "identity.next", "identity.next.locked"];
-const ALLOWED = new Set([MANIFEST, "audit-head", DB_FILE, ...KEY_FILES.map((k) => `keys/${k}`)]);
+// Named here rather than imported: the store reads these files, it does not manage them.
+const TLS_FILES = ["ca.pem", "ca.crt", "server.pem"];
+const SECRET_DIRS = { keys: KEY_FILES, tls: TLS_FILES } as const;
+const ALLOWED = new Set([
+  MANIFEST,
+  "audit-head",
+  DB_FILE,
+  ...Object.entries(SECRET_DIRS).flatMap(([dir, files]) => files.map((f) => `${dir}/${f}`)),
+]);
 
 /** Only files named like this are Hearth's own backups; retention never touches anything else. */
 export const BACKUP_NAME = /^hearth-backup-\d{8}T\d{6}Z\.tar\.age$/;
@@ -120,9 +131,11 @@ function snapshotFacts(path: string): { head: { id: number; hash: string } | nul
 async function writeContainer(o: BackupOptions, snapshot: string, partial: string, now: () => number): Promise<Omit<BackupResult, "path">> {
   const { head, auditRows } = snapshotFacts(snapshot);
   const small: { name: string; data: Buffer }[] = [];
-  for (const k of KEY_FILES) {
-    const p = join(keysDir(o.dataDir), k);
-    if (existsSync(p)) small.push({ name: `keys/${k}`, data: await readFile(p) });
+  for (const [dir, files] of Object.entries(SECRET_DIRS)) {
+    for (const f of files) {
+      const p = join(o.dataDir, dir, f);
+      if (existsSync(p)) small.push({ name: `${dir}/${f}`, data: await readFile(p) });
+    }
   }
   if (!small.some((f) => f.name === "keys/identity" || f.name === "keys/identity.locked")) {
     throw new BackupError(`No appliance key in ${keysDir(o.dataDir)}; a backup without it could never be opened.`);
@@ -288,7 +301,8 @@ async function extractInto(file: string, identity: string, identityPath: string,
       if (manifest.format !== FORMAT || manifest.version > VERSION) throw new BackupError(`${file} is a backup format this Hearth does not know; restore it with a newer Hearth.`);
       continue;
     }
-    if (name.startsWith("keys/") && !existsSync(join(into, "keys"))) await mkdir(join(into, "keys"), { mode: 0o700 });
+    const dir = dirname(name);
+    if (dir !== "." && !existsSync(join(into, dir))) await mkdir(join(into, dir), { mode: 0o700 });
     const target = join(into, name);
     const out = await open(target, "wx", 0o600);
     written.push(target);
