@@ -88,7 +88,7 @@ describe("CLI failures", () => {
   test("unknown flag", async () => {
     const data = await readyDataDir();
     const before = fingerprint(data);
-    expectOneLine(hearth(["backup", "--too", "x.age"], { HEARTH_DATA_DIR: data }), 2, /^hearth backup: Unknown option '--too'.*Usage: hearth backup \[--to FILE\]/);
+    expectOneLine(hearth(["backup", "--too", "x.age"], { HEARTH_DATA_DIR: data }), 2, /^hearth backup: unknown option --too\. Usage: hearth backup \[--to FILE\]/);
     expectOneLine(hearth(["restor", "x"], { HEARTH_DATA_DIR: data }), 2, /^hearth: unknown command "restor x"\. Run "hearth --help" for the list\.$/);
     expectOneLine(hearth(["restore", "x.age"], { HEARTH_DATA_DIR: data }), 2, /--identity KEYFILE and --into DIR are both required/);
     expect(fingerprint(data)).toEqual(before);
@@ -161,6 +161,22 @@ describe("CLI failures", () => {
       );
       expect(fingerprint(data)).toEqual(before);
       expect(existsSync(join(data, "hearth.pid"))).toBe(false);
+    });
+
+    test("a second Hearth on another data dir cannot share the first one's port", async () => {
+      const first = tempDir();
+      const running = await startServer(testConfig(first.path), { quiet: true });
+      try {
+        const data = await readyDataDir();
+        expectOneLine(
+          hearth(["serve"], { HEARTH_DATA_DIR: data, HEARTH_PORT: String(running.port), HEARTH_HOST: "127.0.0.1" }),
+          1,
+          new RegExp(`^hearth serve: Port ${running.port} on 127\\.0\\.0\\.1 is already in use`),
+        );
+      } finally {
+        await running.stop();
+        first.remove();
+      }
     });
   });
 

@@ -81,7 +81,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args: found.rest, options: cmd.options ?? {}, allowPositionals: true, strict: true });
   } catch (err) {
-    console.error(`hearth ${found.name}: ${(err as Error).message.split("\n")[0]} Usage: ${cmd.usage}`);
+    // Node's own wording explains "--" positionals at length; name the flag and the usage instead.
+    const flag = /'(-[^']*)'/.exec((err as Error).message)?.[1];
+    const what = (err as NodeJS.ErrnoException).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && flag ? `unknown option ${flag}.` : (err as Error).message.split("\n")[0];
+    console.error(`hearth ${found.name}: ${what} Usage: ${cmd.usage}`);
     return 2;
   }
   if (parsed.positionals.length !== (cmd.positionals ?? 0)) {

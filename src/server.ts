@@ -102,6 +102,16 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/**
+ * Elysia listens with SO_REUSEPORT (certificate renewal opens a second listener on the same port),
+ * so a second Hearth would silently share the port. An exclusive bind first makes that an error.
+ */
+function assertPortFree(hostname: string, port: number): void {
+  if (port === 0) return;
+  const probe = Bun.listen({ hostname, port, reusePort: false, socket: { data() {} } });
+  probe.stop(true);
+}
+
 export async function startServer(config: Config, opts: OpenOptions & { quiet?: boolean } = {}): Promise<Running> {
   ensureDataDir(config.dataDir);
   const other = servingPid(config.dataDir);
@@ -119,6 +129,7 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
   const rooms = new RoomService(hearth, identityAccess(hearth), { settings: await rtcSettings(config) });
   const app = buildApp(hearth, rooms);
   try {
+    assertPortFree(config.host, config.port);
     app.listen({ port: config.port, hostname: config.host, ...(https && { tls: https.tls }) });
   } catch (err) {
     hearth.db.close();
