@@ -18,12 +18,13 @@ import {
   RtpPacket,
   useAudioLevelIndication,
   useSdesMid,
-  useTransportWideCC,
+  useAbsSendTime,
   RTCRtpCodecParameters,
 } from "werift";
 import { guardWeriftSockets, loopbackStunSink } from "../../src/rooms/ice.ts";
 import type { ServerMessage } from "../../src/rooms/protocol.ts";
 import type { Source } from "../../src/rooms/router.ts";
+import { isVp8Keyframe } from "../../src/rooms/vp8.ts";
 
 type Offer = Extract<ServerMessage, { type: "offer" }>;
 
@@ -88,17 +89,17 @@ export class Bot {
     guardWeriftSockets();
     this.pc = new RTCPeerConnection({
       codecs: {
-        audio: [new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: 111, rtcpFeedback: [{ type: "transport-cc" }] })],
+        audio: [new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: 111 })],
         video: [
           new RTCRtpCodecParameters({
             mimeType: "video/VP8",
             clockRate: 90000,
             payloadType: 96,
-            rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }, { type: "transport-cc" }],
+            rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }, { type: "goog-remb" }],
           }),
         ],
       },
-      headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication(), useTransportWideCC()], video: [useSdesMid(), useTransportWideCC()] },
+      headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication()], video: [useSdesMid(), useAbsSendTime()] },
       iceServers: [{ urls: opts.stun }],
       iceStunGatherTimeout: 0.05,
       iceUseIpv4: false,
@@ -208,7 +209,7 @@ export class Bot {
       let s = this.received.get(key);
       if (!s) this.received.set(key, (s = { packets: 0, keyframes: 0, firstWasKeyframe: null, firstSeq: rtp.header.sequenceNumber, lastSeq: 0 }));
       const p = rtp.payload;
-      const keyframe = track.kind === "video" && p.length > 1 && (p[0]! & 0x10) !== 0 && (p[1]! & 0x01) === 0;
+      const keyframe = track.kind === "video" && isVp8Keyframe(p);
       s.packets++;
       s.lastSeq = rtp.header.sequenceNumber;
       if (keyframe) s.keyframes++;
