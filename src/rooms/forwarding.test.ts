@@ -4,6 +4,7 @@ import { isVp8Keyframe, vp8KeyframeHeight, vp8KeyframeWidth } from "./vp8.ts";
 import { BandwidthEstimate, START_BPS, chooseLayer } from "./layers.ts";
 import { SpeakingDetector } from "./speaking.ts";
 import { Router, type RtpSink } from "./router.ts";
+import { SequenceGaps } from "./sequence.ts";
 
 /** A VP8 payload: descriptor (optionally with picture id), then a keyframe header or an inter-frame tag. */
 function vp8(keyframe: boolean, opts: { start?: boolean; pictureId?: number; width?: number; height?: number } = {}): Buffer {
@@ -73,6 +74,33 @@ describe("speaking", () => {
   });
 });
 
+describe("sequence gaps", () => {
+  test("padding-only packets are dropped and later numbers close the gap, across the 16-bit wrap", () => {
+    const g = new SequenceGaps();
+    const out = (seq: number, empty = false) => g.map(seq & 0xffff, empty);
+    expect(out(65530)).toBe(65530);
+    expect(out(65531, true)).toBe(-1);
+    expect(out(65532, true)).toBe(-1);
+    expect(out(65533)).toBe(65531);
+    expect(out(65534)).toBe(65532);
+    expect(out(65535, true)).toBe(-1);
+    expect(out(0)).toBe(65533);
+    expect(out(1)).toBe(65534);
+  });
+  test("a late packet is numbered by the drops before it; a late padding packet is ignored", () => {
+    const g = new SequenceGaps();
+    expect(g.map(100, false)).toBe(100);
+    expect(g.map(101, true)).toBe(-1);
+    expect(g.map(103, false)).toBe(102);
+    expect(g.map(104, true)).toBe(-1);
+    expect(g.map(105, false)).toBe(103);
+    // 102 was lost and comes back as a retransmission: one drop (101) lies below it.
+    expect(g.map(102, false)).toBe(101);
+    expect(g.map(99, true)).toBe(-1);
+    expect(g.map(99, false)).toBe(99);
+  });
+});
+
 describe("router", () => {
   class Recorder implements RtpSink {
     sent: number[] = [];
@@ -110,6 +138,19 @@ describe("router", () => {
     expect(sink.sent).toEqual([2, 3, 4, 52]);
     expect(sink.restarts).toBe(2);
     expect(high.width).toBe(1280);
+  });
+
+  test("padding-only packets are not forwarded, and subscribers see no hole where they were", () => {
+    const router = new Router();
+    const p = router.addProducer(1, "camera", () => {});
+    const layer = p.layer("");
+    const sink = new Recorder();
+    const c = router.subscribe(p, 2, () => sink);
+    c.paused = false;
+    p.receive(layer, packet(10, vp8(true)), 0);
+    p.receive(layer, packet(11, Buffer.alloc(0)), 0);
+    p.receive(layer, packet(12, vp8(false)), 0);
+    expect(sink.sent).toEqual([10, 11]);
   });
 
   test("a paused producer or consumer forwards nothing; a removed producer hands back its consumers", () => {

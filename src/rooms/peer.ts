@@ -374,7 +374,7 @@ export class Peer {
     let producer: Producer | null = null;
     let layer: Layer | null = null;
     track.onReceiveRtp.subscribe((rtp, extensions) => {
-      if (!slot.open || rtp.payload.length === 0) return; // padding-only probes carry no media
+      if (!slot.open) return;
       if (slot.producer === null) slot.producer = this.#hooks.producerFor(slot.source);
       if (producer !== slot.producer) {
         producer = slot.producer;

@@ -1,6 +1,7 @@
 import type { RtpPacket } from "werift";
 import { isVp8Keyframe, vp8KeyframeHeight, vp8KeyframeWidth } from "./vp8.ts";
 import { SpeakingDetector } from "./speaking.ts";
+import { SequenceGaps } from "./sequence.ts";
 
 /**
  * The forwarding table (mediasoup's nouns): a Room's Router routes each Producer (one member's
@@ -40,6 +41,7 @@ export class Layer {
   lastPacketAt = 0;
   lastKeyframeAt = 0;
   lastKeyframeRequestAt = -Infinity;
+  readonly gaps = new SequenceGaps();
 
   constructor(
     readonly producer: Producer,
@@ -86,6 +88,9 @@ export class Producer {
   /** The hot path: one packet from the member, out to every consumer that wants this layer. */
   receive(layer: Layer, rtp: RtpPacket, now: number): void {
     layer.ssrc = rtp.header.ssrc;
+    const seq = layer.gaps.map(rtp.header.sequenceNumber, rtp.payload.length === 0);
+    if (seq < 0) return;
+    rtp.header.sequenceNumber = seq;
     layer.packets++;
     layer.bytes += rtp.payload.length;
     layer.lastPacketAt = now;
