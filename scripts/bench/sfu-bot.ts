@@ -29,12 +29,18 @@ import { isVp8Keyframe } from "../../src/rooms/vp8.ts";
 type Offer = Extract<ServerMessage, { type: "offer" }>;
 
 const MAGIC = 0x4842; // "HB"
+const PADDING = Buffer.alloc(200, 0);
+PADDING[199] = 200;
 /** Marker offset: after the VP8 descriptor, frame tag, start code and size (and inside Opus-sized payloads). */
 const MARK_AT = 16;
 const MARK_LEN = 2 + 2 + 1 + 4 + 8;
 
 export interface StreamStats {
   packets: number;
+  /** Packets whose sequence number did not follow the previous one. */
+  gaps: number;
+  /** Packets with no payload (padding only). */
+  empty: number;
   keyframes: number;
   firstWasKeyframe: boolean | null;
   firstSeq: number;
@@ -76,6 +82,8 @@ export class Bot {
   #waiters: { match: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }[] = [];
   #timers: ReturnType<typeof setInterval>[] = [];
   #videoSeq = 0;
+  /** RTP sequence of the video stream: media and padding packets alike. */
+  #videoRtpSeq = 0;
   #audioSeq = 0;
   #keyframeDue = true;
   #answering: Promise<void> = Promise.resolve();
@@ -207,8 +215,10 @@ export class Bot {
       const mid = transceiver.mid ?? "";
       const key = this.#receiveMap.get(mid) ?? `?:${mid}`;
       let s = this.received.get(key);
-      if (!s) this.received.set(key, (s = { packets: 0, keyframes: 0, firstWasKeyframe: null, firstSeq: rtp.header.sequenceNumber, lastSeq: 0 }));
+      if (!s) this.received.set(key, (s = { packets: 0, gaps: 0, empty: 0, keyframes: 0, firstWasKeyframe: null, firstSeq: rtp.header.sequenceNumber, lastSeq: 0 }));
       const p = rtp.payload;
+      if (s.packets > 0 && rtp.header.sequenceNumber !== ((s.lastSeq + 1) & 0xffff)) s.gaps++;
+      if (p.length === 0) s.empty++;
       const keyframe = track.kind === "video" && isVp8Keyframe(p);
       s.packets++;
       s.lastSeq = rtp.header.sequenceNumber;
@@ -232,8 +242,13 @@ export class Bot {
   }
 
   /** Starts sending: video at `videoPps` packets of `videoBytes`, audio at `audioPps` of `audioBytes`. */
-  startMedia(opts: { videoPps?: number; videoBytes?: number; audioPps?: number; audioBytes?: number; keyframeEvery?: number } = {}): void {
-    const { videoPps = 30, videoBytes = 1100, audioPps = 50, audioBytes = 100, keyframeEvery = 90 } = opts;
+  /**
+   * Starts sending: video at `videoPps` packets of `videoBytes`, audio at `audioPps` of
+   * `audioBytes`. `paddingEvery` > 0 adds a padding-only packet after every n-th video packet,
+   * as Chromium does when it probes its uplink.
+   */
+  startMedia(opts: { videoPps?: number; videoBytes?: number; audioPps?: number; audioBytes?: number; keyframeEvery?: number; paddingEvery?: number } = {}): void {
+    const { videoPps = 30, videoBytes = 1100, audioPps = 50, audioBytes = 100, keyframeEvery = 90, paddingEvery = 0 } = opts;
     const video = Buffer.alloc(videoBytes);
     const audio = Buffer.alloc(audioBytes);
     this.#timers.push(
@@ -245,8 +260,13 @@ export class Bot {
         this.#keyframeDue = false;
         vp8Frame(video, keyframe);
         this.#stamp(video, 1, seq);
-        const header = new RtpHeader({ payloadType: 96, sequenceNumber: seq & 0xffff, timestamp: (seq * 3000) >>> 0, marker: true });
+        const header = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, marker: true });
         slot.sender.sendRtp(new RtpPacket(header, video)).catch(() => {});
+        if (paddingEvery > 0 && seq % paddingEvery === 0) {
+          // werift's SRTP writes header and payload as given: the padding bytes (last one = count) go in the payload.
+          const padding = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, padding: true });
+          slot.sender.sendRtp(new RtpPacket(padding, PADDING)).catch(() => {});
+        }
       }, 1000 / videoPps),
       setInterval(() => {
         const slot = this.#sendSlots.get("audio");

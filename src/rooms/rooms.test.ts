@@ -75,6 +75,21 @@ describe("rooms: media through the SFU", () => {
     expect([...m!.received.keys()].every((k) => !k.startsWith("?"))).toBe(true);
   });
 
+  test("a member's padding-only probes reach nobody, and leave no hole in anyone's sequence", async () => {
+    const g = await world.group(1);
+    const clinician = bot(g, g.clinician);
+    await clinician.connect();
+    const m = bot(g, g.members[0]!);
+    await m.connect();
+    clinician.send({ type: "admit", memberId: m.memberId });
+    await Promise.all([clinician.connected(), m.connected()]);
+    m.startMedia({ paddingEvery: 2 });
+    await until(() => packets(clinician, `${m.memberId}:camera`) >= 40, 4000, "video");
+    const s = clinician.received.get(`${m.memberId}:camera`)!;
+    expect(s.empty).toBe(0);
+    expect(s.gaps).toBe(0);
+  });
+
   test("a late joiner makes the server ask the publisher for a keyframe, and a subscriber's PLI reaches the publisher", async () => {
     const { g, clinician, members } = await liveRoom(1, 1);
     await until(() => packets(members[0]!, `${clinician.memberId}:camera`) > 5, 3000, "first member's video");
