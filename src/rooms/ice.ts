@@ -94,11 +94,11 @@ export function hostAddresses(settings: RtcSettings): string[] {
 
 /**
  * Codecs the SFU forwards: Opus and VP8 (its keyframes are what layer switching waits for).
- * Congestion feedback is REMB plus receiver-report loss, not transport-cc: measured with
+ * Congestion feedback is receiver-report loss (and REMB, offered), not transport-cc: measured with
  * Chromium 156 over loopback, werift's transport-cc feedback drove Chromium's send estimate
  * down from 280 to 83 kbit/s in 16 s (one 320x240 layer), while without it Chromium ramped up
- * on loss reports to 1.2 Mbit/s and two layers in 20 s. Browsers receiving from the server send
- * REMB, estimated from abs-send-time, which the subscriber's layer choice uses.
+ * on loss reports to 1.2 Mbit/s and two layers in 20 s. abs-send-time lets receiving browsers
+ * estimate; the layer choice itself uses their loss reports (layers.ts says why not REMB).
  */
 function codecs() {
   const feedback = [{ type: "nack" }, { type: "nack", parameter: "pli" }, { type: "ccm", parameter: "fir" }, { type: "goog-remb" }];

@@ -6,7 +6,6 @@ import {
   type RtcpPacket,
   type RtpPacket,
   PictureLossIndication,
-  ReceiverEstimatedMaxBitrate,
   RTCPeerConnection,
   RTP_EXTENSION_URI,
   RtcpPayloadSpecificFeedback,
@@ -80,8 +79,9 @@ class SenderSink implements RtpSink {
   send(rtp: RtpPacket): void {
     this.sender.sendRtp(rtp).catch(SenderSink.#ignore);
   }
+  /** The new stream continues the old one: next sequence number, timestamp one 30 fps frame on. */
   restart(): void {
-    this.sender.replaceRTP(SenderSink.#anyHeader);
+    this.sender.replaceRTP(SenderSink.#anyHeader, false, this.sender.kind === "video" ? 3000 : 960);
   }
 }
 
@@ -334,7 +334,8 @@ export class Peer {
   }
 
   /** Incoming RTCP, matched on the raw SSRCs (werift routes PLI by the sender SSRC first, which
-   * points at our receiver when the browser also sends video, so the sender never hears it). */
+   * points at our receiver when the browser also sends video, so the sender never hears it).
+   * Receiver reports' loss on the video we send feeds the subscriber's bandwidth estimate. */
   #rtcp(packet: RtcpPacket): void {
     if (packet.type === RtcpPayloadSpecificFeedback.type) {
       const fb = (packet as RtcpPayloadSpecificFeedback).feedback;
@@ -343,8 +344,6 @@ export class Peer {
         this.#keyframeWanted((fb as PictureLossIndication).mediaSsrc, now);
       } else if (fb.count === FIR_COUNT) {
         for (const entry of (fb as unknown as { fir: { ssrc: number }[] }).fir) this.#keyframeWanted(entry.ssrc, now);
-      } else if (fb.count === ReceiverEstimatedMaxBitrate.count) {
-        this.bandwidth.onRemb(Number((fb as ReceiverEstimatedMaxBitrate).bitrate), Date.now());
       }
     } else if (packet.type === RtcpRrPacket.type || packet.type === RtcpSrPacket.type) {
       let worst = -1;

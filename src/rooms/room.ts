@@ -535,7 +535,6 @@ export class Room {
     this.#lastSample = now;
     for (const m of this.#members.values()) {
       if (!m.peer) continue;
-      m.peer.bandwidth.expire(Date.now());
       for (const c of this.router.consumersOf(m.id)) {
         if (c.producer.kind !== "video") continue;
         this.#selectFor(m, c, now);
@@ -613,8 +612,15 @@ export class Room {
         role: m.role,
         audioOnly: m.audioOnly,
         producers: SOURCES.filter((s) => this.router.producers.has(`${m.id}:${s}`)),
-        consumers: this.router.consumersOf(m.id).map((c) => ({ from: c.producer.memberId, source: c.producer.source, packets: c.packets, paused: c.paused })),
+        consumers: this.router.consumersOf(m.id).map((c) => ({
+          from: c.producer.memberId,
+          source: c.producer.source,
+          packets: c.packets,
+          paused: c.paused,
+          layer: c.layer?.rid ?? null,
+        })),
         peer: m.peer?.stats() ?? null,
+        estimateKbps: m.peer ? Math.round(m.peer.bandwidth.bps / 1000) : null,
       })),
     };
   }
