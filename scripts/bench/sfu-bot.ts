@@ -56,6 +56,12 @@ export interface BotOptions {
   audioLevel?: number;
   /** Collect latency samples (bench). */
   latency?: boolean;
+  /**
+   * Bench mode: read incoming RTP straight off the decrypted transport, for its marker only,
+   * and skip werift's receivers (per-stream stats, NACK tracking), which cost the load
+   * generator as much as the server. `received` stays empty; `fromBots` counts.
+   */
+  lean?: boolean;
   /** Where the bot's own werift sends its STUN query: `await loopbackStunSink()` keeps it on the box. */
   stun: string;
 }
@@ -93,7 +99,7 @@ export class Bot {
     readonly url: string,
     opts: BotOptions,
   ) {
-    this.#opts = { publish: ["audio", "camera", "screen"], audioLevel: 127, latency: false, ...opts };
+    this.#opts = { publish: ["audio", "camera", "screen"], audioLevel: 127, latency: false, lean: false, ...opts };
     guardWeriftSockets();
     this.pc = new RTCPeerConnection({
       codecs: {
@@ -193,6 +199,10 @@ export class Bot {
     const dtls = this.pc.dtlsTransports[0];
     if (!dtls || this.#rtcpWatched) return;
     this.#rtcpWatched = true;
+    if (this.#opts.lean) {
+      dtls.onRtp.allUnsubscribe();
+      dtls.onRtp.subscribe((rtp) => this.#mark(rtp.payload, performance.now()));
+    }
     dtls.onRtcp.subscribe((p: RtcpPacket) => {
       if (p.type !== RtcpPayloadSpecificFeedback.type) return;
       const fb = (p as RtcpPayloadSpecificFeedback).feedback;
@@ -251,33 +261,46 @@ export class Bot {
     const { videoPps = 30, videoBytes = 1100, audioPps = 50, audioBytes = 100, keyframeEvery = 90, paddingEvery = 0 } = opts;
     const video = Buffer.alloc(videoBytes);
     const audio = Buffer.alloc(audioBytes);
+    const sendVideo = () => {
+      const slot = this.#sendSlots.get("camera") ?? this.#sendSlots.get("screen");
+      if (!slot) return;
+      const seq = this.#videoSeq++;
+      const keyframe = this.#keyframeDue || seq % keyframeEvery === 0;
+      this.#keyframeDue = false;
+      vp8Frame(video, keyframe);
+      this.#stamp(video, 1, seq);
+      const header = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, marker: true });
+      slot.sender.sendRtp(new RtpPacket(header, video)).catch(() => {});
+      if (paddingEvery > 0 && seq % paddingEvery === 0) {
+        // werift's SRTP writes header and payload as given: the padding bytes (last one = count) go in the payload.
+        const padding = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, padding: true });
+        slot.sender.sendRtp(new RtpPacket(padding, PADDING)).catch(() => {});
+      }
+    };
+    let levelId = -1;
+    const sendAudio = () => {
+      const slot = this.#sendSlots.get("audio");
+      if (!slot) return;
+      const seq = this.#audioSeq++;
+      this.#stamp(audio, 0, seq);
+      const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq & 0xffff, timestamp: (seq * 960) >>> 0 });
+      if (levelId < 0) levelId = Number(Object.entries(this.pc.extIdUriMap).find(([, uri]) => uri === RTP_EXTENSION_URI.audioLevelIndication)?.[0] ?? 0);
+      if (levelId) header.extensions = [{ id: levelId, payload: Buffer.from([0x80 | this.#opts.audioLevel]) }];
+      slot.sender.sendRtp(new RtpPacket(header, audio)).catch(() => {});
+    };
+    // Paced by the clock, not by timer ticks: a late tick sends what is due, so the rate holds
+    // when the event loop is busy (setInterval alone fell 10% short under load).
+    const start = performance.now();
+    let videoDone = 0;
+    let audioDone = 0;
     this.#timers.push(
       setInterval(() => {
-        const slot = this.#sendSlots.get("camera") ?? this.#sendSlots.get("screen");
-        if (!slot) return;
-        const seq = this.#videoSeq++;
-        const keyframe = this.#keyframeDue || seq % keyframeEvery === 0;
-        this.#keyframeDue = false;
-        vp8Frame(video, keyframe);
-        this.#stamp(video, 1, seq);
-        const header = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, marker: true });
-        slot.sender.sendRtp(new RtpPacket(header, video)).catch(() => {});
-        if (paddingEvery > 0 && seq % paddingEvery === 0) {
-          // werift's SRTP writes header and payload as given: the padding bytes (last one = count) go in the payload.
-          const padding = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, padding: true });
-          slot.sender.sendRtp(new RtpPacket(padding, PADDING)).catch(() => {});
-        }
-      }, 1000 / videoPps),
-      setInterval(() => {
-        const slot = this.#sendSlots.get("audio");
-        if (!slot) return;
-        const seq = this.#audioSeq++;
-        this.#stamp(audio, 0, seq);
-        const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq & 0xffff, timestamp: (seq * 960) >>> 0 });
-        const levelId = Number(Object.entries(this.pc.extIdUriMap).find(([, uri]) => uri === RTP_EXTENSION_URI.audioLevelIndication)?.[0] ?? 0);
-        if (levelId) header.extensions = [{ id: levelId, payload: Buffer.from([0x80 | this.#opts.audioLevel]) }];
-        slot.sender.sendRtp(new RtpPacket(header, audio)).catch(() => {});
-      }, 1000 / audioPps),
+        const elapsed = performance.now() - start;
+        const videoDue = Math.floor((elapsed * videoPps) / 1000) + 1;
+        const audioDue = Math.floor((elapsed * audioPps) / 1000) + 1;
+        for (; videoDone < videoDue; videoDone++) sendVideo();
+        for (; audioDone < audioDue; audioDone++) sendAudio();
+      }, 5),
     );
   }
 
