@@ -10,8 +10,10 @@ import {
   type MediaStreamTrack,
   type RTCRtpTransceiver,
   type RtcpPacket,
+  GenericNack,
   PictureLossIndication,
   RTCPeerConnection,
+  RtcpTransportLayerFeedback,
   RTP_EXTENSION_URI,
   RtcpPayloadSpecificFeedback,
   RtpHeader,
@@ -41,6 +43,8 @@ export interface StreamStats {
   gaps: number;
   /** Packets with no payload (padding only). */
   empty: number;
+  /** Packets whose sequence number was not above every one before (retransmissions, duplicates). */
+  repeats: number;
   keyframes: number;
   firstWasKeyframe: boolean | null;
   firstSeq: number;
@@ -70,7 +74,7 @@ let nextBotId = 1;
 
 export class Bot {
   readonly id = nextBotId++;
-  readonly pc: RTCPeerConnection;
+  #pc: RTCPeerConnection;
   readonly messages: ServerMessage[] = [];
   memberId = 0;
   ws!: WebSocket;
@@ -101,7 +105,16 @@ export class Bot {
   ) {
     this.#opts = { publish: ["audio", "camera", "screen"], audioLevel: 127, latency: false, lean: false, ...opts };
     guardWeriftSockets();
-    this.pc = new RTCPeerConnection({
+    this.#pc = this.#newPeerConnection();
+  }
+
+  /** The current peer connection (a `fresh` offer replaces it, as a page would). */
+  get pc(): RTCPeerConnection {
+    return this.#pc;
+  }
+
+  #newPeerConnection(): RTCPeerConnection {
+    const pc = new RTCPeerConnection({
       codecs: {
         audio: [new RTCRtpCodecParameters({ mimeType: "audio/opus", clockRate: 48000, channels: 2, payloadType: 111 })],
         video: [
@@ -114,14 +127,15 @@ export class Bot {
         ],
       },
       headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication()], video: [useSdesMid(), useAbsSendTime()] },
-      iceServers: [{ urls: opts.stun }],
+      iceServers: [{ urls: this.#opts.stun }],
       iceStunGatherTimeout: 0.05,
       iceUseIpv4: false,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ["127.0.0.1"],
       bundlePolicy: "max-bundle",
     });
-    this.pc.ontrack = (e) => this.#count(e.track, e.transceiver);
+    pc.ontrack = (e) => this.#count(e.track, e.transceiver);
+    return pc;
   }
 
   /** Opens the socket; resolves with the welcome message (or the refusal). */
@@ -172,6 +186,14 @@ export class Bot {
   }
 
   async #answer(offer: Offer): Promise<void> {
+    if (offer.fresh && this.#pc.remoteDescription) {
+      // The server started this member's media over: answer on a new connection.
+      const old = this.#pc;
+      this.#pc = this.#newPeerConnection();
+      this.#rtcpWatched = false;
+      this.#sendSlots.clear();
+      await old.close().catch(() => {});
+    }
     await this.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
     const byMid = new Map(this.pc.getTransceivers().map((t) => [t.mid, t]));
     this.#sendSlots.clear();
@@ -225,9 +247,16 @@ export class Bot {
       const mid = transceiver.mid ?? "";
       const key = this.#receiveMap.get(mid) ?? `?:${mid}`;
       let s = this.received.get(key);
-      if (!s) this.received.set(key, (s = { packets: 0, gaps: 0, empty: 0, keyframes: 0, firstWasKeyframe: null, firstSeq: rtp.header.sequenceNumber, lastSeq: 0 }));
+      if (!s) this.received.set(key, (s = { packets: 0, gaps: 0, empty: 0, repeats: 0, keyframes: 0, firstWasKeyframe: null, firstSeq: rtp.header.sequenceNumber, lastSeq: 0 }));
       const p = rtp.payload;
-      if (s.packets > 0 && rtp.header.sequenceNumber !== ((s.lastSeq + 1) & 0xffff)) s.gaps++;
+      const step = (rtp.header.sequenceNumber - s.lastSeq) & 0xffff;
+      if (s.packets > 0 && (step === 0 || step > 0x8000)) {
+        // Not a new packet: count it and leave the stream's position where it was.
+        s.repeats++;
+        s.packets++;
+        return;
+      }
+      if (s.packets > 0 && step !== 1) s.gaps++;
       if (p.length === 0) s.empty++;
       const keyframe = track.kind === "video" && isVp8Keyframe(p);
       s.packets++;
@@ -321,15 +350,41 @@ export class Bot {
     for (const t of this.#timers.splice(0)) clearInterval(t);
   }
 
-  /** A PLI for the stream this bot receives from `key`, with the bot's own video SSRC as sender (as Chromium does). */
-  async sendPli(key: string): Promise<void> {
+  /** The SSRC the server sends the stream `key` with, and the bot's own outbound SSRC. */
+  #ssrcs(key: string): { media: number; own: number } {
     const mid = [...this.#receiveMap].find(([, k]) => k === key)?.[0];
     const t = this.pc.getTransceivers().find((x) => x.mid === mid);
-    const ssrc = t?.receiver.tracks[0]?.ssrc;
-    const own = (this.#sendSlots.get("camera") ?? this.#sendSlots.get("audio"))?.sender.ssrc ?? 0;
-    if (!t || !ssrc) throw new Error(`bot ${this.id}: not receiving ${key}`);
-    const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: own, mediaSsrc: ssrc }) });
+    const media = t?.receiver.tracks[0]?.ssrc;
+    if (!media) throw new Error(`bot ${this.id}: not receiving ${key}`);
+    return { media, own: (this.#sendSlots.get("camera") ?? this.#sendSlots.get("audio"))?.sender.ssrc ?? 0 };
+  }
+
+  /** A PLI for the stream this bot receives from `key`, with the bot's own video SSRC as sender (as Chromium does). */
+  async sendPli(key: string): Promise<void> {
+    const { media, own } = this.#ssrcs(key);
+    const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: own, mediaSsrc: media }) });
     await this.pc.dtlsTransports[0]!.sendRtcp([pli]);
+  }
+
+  /** A FIR (RFC 5104) for the stream this bot receives from `key`; werift has no writer for it. */
+  async sendFir(key: string, seq: number): Promise<void> {
+    const { media, own } = this.#ssrcs(key);
+    const fir = Buffer.alloc(20);
+    fir[0] = 0x80 | 4; // V=2, FMT=4
+    fir[1] = 206; // PSFB
+    fir.writeUInt16BE(4, 2); // length in words, minus one
+    fir.writeUInt32BE(own, 4);
+    fir.writeUInt32BE(0, 8); // media source: unused for FIR
+    fir.writeUInt32BE(media, 12);
+    fir[16] = seq & 0xff;
+    await this.pc.dtlsTransports[0]!.sendRtcp([{ serialize: () => fir } as unknown as RtcpPacket]);
+  }
+
+  /** A generic NACK asking the server to send these sequence numbers of stream `key` again. */
+  async sendNack(key: string, lost: number[]): Promise<void> {
+    const { media, own } = this.#ssrcs(key);
+    const nack = new RtcpTransportLayerFeedback({ feedback: new GenericNack({ senderSsrc: own, mediaSourceSsrc: media, lost }) });
+    await this.pc.dtlsTransports[0]!.sendRtcp([nack]);
   }
 
   /** Offer of the latest negotiation, as the server sent it. */

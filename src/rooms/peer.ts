@@ -31,12 +31,14 @@ export interface PeerHooks {
   producerFor(source: Source): Producer;
   /** The member stopped sending this source. */
   producerGone(source: Source): void;
-  /** The peer's transport failed for good (ICE restart did not help) or was closed. */
+  /** The peer's transport failed or closed, or the browser did not answer an offer in time. */
   failed(): void;
 }
 
 export interface Offer {
   seq: number;
+  /** The first offer of a new server-side connection: the page must answer it on a new RTCPeerConnection. */
+  fresh: boolean;
   sdp: string;
   /** m-lines on which the member sends its own media. */
   send: { mid: string; source: Source }[];
@@ -103,6 +105,7 @@ interface Downstream {
 
 export class Peer {
   readonly pc: RTCPeerConnection;
+  readonly createdAt = performance.now();
   readonly bandwidth = new BandwidthEstimate();
   readonly #hooks: PeerHooks;
   readonly #upstream = new Map<Source, Upstream>();
@@ -113,7 +116,6 @@ export class Peer {
   #pending: Downstream[] = [];
   #dirty = false;
   #scheduled = false;
-  #iceRestart = false;
   #answerTimer: ReturnType<typeof setTimeout> | null = null;
   #dtls: RTCDtlsTransport | null = null;
   #audioLevelId = 0;
@@ -129,8 +131,9 @@ export class Peer {
     this.#hooks = hooks;
     this.pc = new RTCPeerConnection(peerConfig(settings));
     this.pc.connectionStateChange.subscribe((state) => {
-      if (state === "failed") this.restartIce();
-      if (state === "closed" && !this.#closed) this.#hooks.failed();
+      // werift's ICE restart did not bring media back (werift to werift over loopback, measured):
+      // a failed transport gets a fresh peer connection instead.
+      if ((state === "failed" || state === "closed") && !this.#closed) this.#hooks.failed();
     });
   }
 
@@ -213,23 +216,16 @@ export class Peer {
     setTimeout(() => void this.#offer(), 0);
   }
 
-  restartIce(): void {
-    this.#iceRestart = true;
-    this.negotiate();
-  }
-
   async #offer(): Promise<void> {
     this.#scheduled = false;
     if (this.#closed || !this.#dirty || this.#awaiting !== null) return;
     this.#dirty = false;
     const seq = ++this.#seq;
     this.#awaiting = seq;
-    const iceRestart = this.#iceRestart;
-    this.#iceRestart = false;
     try {
       await oneAtATime(async () => {
         if (this.#closed) return;
-        const offer = await this.pc.createOffer({ iceRestart });
+        const offer = await this.pc.createOffer();
         await this.pc.setLocalDescription(offer);
         // Host candidates only: gathering takes milliseconds. A peer closed meanwhile never
         // completes, and must not hold up the peers queued behind it.
@@ -247,7 +243,7 @@ export class Peer {
     this.#watchTransport();
     this.#pending = this.#downstream.filter((d) => d.consumer !== null && !d.negotiated);
     this.#answerTimer = setTimeout(() => this.#hooks.failed(), ANSWER_TIMEOUT_MS);
-    this.#hooks.sendOffer({ seq, sdp: this.pc.localDescription!.sdp, ...this.#trackMap() });
+    this.#hooks.sendOffer({ seq, fresh: seq === 1, sdp: this.pc.localDescription!.sdp, ...this.#trackMap() });
   }
 
   #trackMap(): Pick<Offer, "send" | "receive"> {

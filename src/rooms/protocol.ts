@@ -26,7 +26,7 @@ const client = {
     },
     { additionalProperties: false },
   ),
-  "restart-ice": t.Object({ type: t.Literal("restart-ice") }, { additionalProperties: false }),
+  "restart-media": t.Object({ type: t.Literal("restart-media") }, { additionalProperties: false }),
   mic: t.Object({ type: t.Literal("mic"), on: t.Boolean() }, { additionalProperties: false }),
   camera: t.Object({ type: t.Literal("camera"), on: t.Boolean() }, { additionalProperties: false }),
   share: t.Object({ type: t.Literal("share"), on: t.Boolean() }, { additionalProperties: false }),
@@ -161,6 +161,6 @@ export type ServerMessage =
   | { type: "removed" }
   | { type: "ended" }
   | { type: "muted" }
-  | { type: "offer"; seq: number; sdp: string; send: { mid: string; source: Source }[]; receive: { mid: string; memberId: number; source: Source }[] }
+  | { type: "offer"; seq: number; fresh: boolean; sdp: string; send: { mid: string; source: Source }[]; receive: { mid: string; memberId: number; source: Source }[] }
   | { type: "speaking"; memberId: number; speaking: boolean }
   | { type: "error"; code: ErrorCode; message: string; ref?: string };

@@ -36,6 +36,8 @@ const SOURCES: readonly Source[] = ["audio", "camera", "screen"];
 /** Message budget per socket: a burst of 40, then 20 a second. */
 const BURST = 40;
 const PER_SECOND = 20;
+/** A page may ask for a fresh media connection at most this often. */
+const RESTART_GAP_MS = 2000;
 /** Assumed for each audio stream when dividing a subscriber's bandwidth among video tiles. */
 const AUDIO_BPS = 64_000;
 
@@ -242,8 +244,8 @@ export class Room {
         return member.peer?.applyAnswer(msg.seq, msg.sdp);
       case "candidate":
         return member.peer?.addCandidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex);
-      case "restart-ice":
-        return member.peer?.restartIce();
+      case "restart-media":
+        return this.#restartMedia(member);
       case "mic":
         return this.#setMic(member, msg.on);
       case "camera":
@@ -457,11 +459,21 @@ export class Room {
     void peer.close();
   }
 
-  /** A member's transport failed for good while their socket is still up: start media over. */
+  /** A member's transport failed while their socket is still up: start media over. */
   #peerFailed(member: Member, peer: Peer): void {
     if (member.peer !== peer || member.state !== "admitted") return;
     this.#stopMedia(member);
     if (member.socket) this.#startMedia(member);
+  }
+
+  /**
+   * The page saw its connection fail: a fresh peer connection (the offer says `fresh`). At most
+   * one per RESTART_GAP_MS: each restart renegotiates everyone who receives this member.
+   */
+  #restartMedia(member: Member): void {
+    const peer = member.peer;
+    if (!peer || performance.now() - peer.createdAt < RESTART_GAP_MS) return;
+    this.#peerFailed(member, peer);
   }
 
   /** Does this subscriber get this producer at all? Audio-only members get no video. */

@@ -110,6 +110,39 @@ describe("rooms: media through the SFU", () => {
     await until(() => clinician.plisReceived > beforeRelay, 2000, "relayed PLI");
   });
 
+  test("a subscriber's FIR reaches the publisher as a keyframe request, and its NACK is answered from the server's history", async () => {
+    const { clinician, members } = await liveRoom(1);
+    const [m] = members;
+    const key = `${clinician.memberId}:camera`;
+    await until(() => packets(m!, key) > 10, 3000, "video");
+    await sleep(400);
+    const before = clinician.plisReceived;
+    await m!.sendFir(key, 1);
+    await until(() => clinician.plisReceived > before, 2000, "FIR turned into a keyframe request");
+    const s = m!.received.get(key)!;
+    const repeatsBefore = s.repeats;
+    await m!.sendNack(key, [(s.lastSeq - 3) & 0xffff, (s.lastSeq - 2) & 0xffff]);
+    await until(() => s.repeats >= repeatsBefore + 2, 2000, "retransmissions");
+  });
+
+  test("a page that saw its connection fail asks for a fresh one; media carries on, no knock", async () => {
+    const { clinician, members } = await liveRoom(1);
+    const [m] = members;
+    const key = `${clinician.memberId}:audio`;
+    await until(() => packets(m!, key) > 10, 3000, "audio");
+    const offers = m!.messages.filter((x) => x.type === "offer");
+    expect(offers.map((x) => x.type === "offer" && x.fresh)).toEqual([true, ...offers.slice(1).map(() => false)]);
+    const old = m!.pc;
+    await sleep(2000); // a restart is refused within 2 s of the last one
+    const seen = m!.messages.length;
+    m!.send({ type: "restart-media" });
+    await m!.next((x) => x.type === "offer" && x.fresh && x.seq === 1);
+    await until(() => m!.pc !== old && m!.pc.connectionState === "connected", 3000, "new connection");
+    const at = packets(m!, key);
+    await until(() => packets(m!, key) > at + 20 && packets(clinician, `${m!.memberId}:audio`) > 0, 3000, "audio on the new connection");
+    expect(m!.messages.slice(seen).some((x) => x.type === "waiting" || x.type === "error")).toBe(false);
+  });
+
   test("an audio-only member neither sends nor receives video, and the server forwards none to them", async () => {
     const { g, clinician, members } = await liveRoom(1, 1);
     const quiet = bot(g, g.members[1]!);
@@ -160,7 +193,7 @@ describe("rooms: the waiting room is enforced by the server", () => {
       [{ type: "view", tiles: [{ memberId: clinician.memberId, source: "camera", width: 640, height: 480 }] }, "not-admitted"],
       [{ type: "camera", on: true }, "not-admitted"],
       [{ type: "share", on: true }, "not-admitted"],
-      [{ type: "restart-ice" }, "not-admitted"],
+      [{ type: "restart-media" }, "not-admitted"],
       [{ type: "admit", memberId: outsider.memberId }, "not-clinician"],
     ];
     for (const [message, code] of attempts) {
