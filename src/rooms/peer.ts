@@ -12,6 +12,7 @@ import {
   RtcpRrPacket,
   RtcpSrPacket,
 } from "werift";
+import { log } from "../log.ts";
 import { acceptableCandidate, filterSdpCandidates, peerConfig, type RtcSettings } from "./ice.ts";
 import { BandwidthEstimate } from "./layers.ts";
 import { kindOf, type Consumer, type Layer, type Producer, type RtpSink, type Source } from "./router.ts";
@@ -240,10 +241,15 @@ export class Peer {
       return;
     }
     if (this.#closed) return;
+    const sdp = this.pc.localDescription!.sdp;
+    if (!sdp.includes("a=candidate:")) {
+      // Every port of HEARTH_RTC_PORTS is taken (or no address could be bound): nobody can connect.
+      log.warn("media offer without candidates; HEARTH_RTC_PORTS may be too small", { member: this.memberId });
+    }
     this.#watchTransport();
     this.#pending = this.#downstream.filter((d) => d.consumer !== null && !d.negotiated);
     this.#answerTimer = setTimeout(() => this.#hooks.failed(), ANSWER_TIMEOUT_MS);
-    this.#hooks.sendOffer({ seq, fresh: seq === 1, sdp: this.pc.localDescription!.sdp, ...this.#trackMap() });
+    this.#hooks.sendOffer({ seq, fresh: seq === 1, sdp, ...this.#trackMap() });
   }
 
   #trackMap(): Pick<Offer, "send" | "receive"> {
