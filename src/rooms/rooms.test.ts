@@ -287,6 +287,12 @@ describe("rooms: the clinician's controls", () => {
     expect(packets(m!, `${clinician.memberId}:audio`)).toBe(frozen);
     m!.send({ type: "answer", seq: 1, sdp: "v=0" });
     expect(await m!.next("error")).toMatchObject({ code: "not-admitted" });
+    const knock = (await clinician.next((x) => x.type === "room" && (x.waiting ?? []).some((w) => w.id === m!.memberId))) as Extract<ServerMessage, { type: "room" }>;
+    expect(knock.members.some((v) => v.id === m!.memberId)).toBe(false);
+    const old = m!.pc;
+    clinician.send({ type: "admit", memberId: m!.memberId });
+    await m!.next("admitted");
+    await until(() => m!.pc !== old && packets(m!, `${clinician.memberId}:audio`) > frozen + 10, 3000, "audio after re-admission");
   });
 
   test("screen sharing: members need the clinician's leave; a share reaches the others labelled as screen", async () => {
