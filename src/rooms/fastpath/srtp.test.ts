@@ -165,6 +165,21 @@ for (const [profileName, profile] of PROFILES) {
         expect(inbound.unprotectRtcp(mem, 0, load(mem, enc))).toBe(SRTP_REPLAYED);
       });
 
+      test("an SSRC and index are never encrypted twice; a reordered, unused one is", () => {
+        const k = keys(profile);
+        const peer = weriftPeer(k, profile);
+        const outbound = new SrtpContext(profile, k.localMasterKey, k.localMasterSalt, engine);
+        const mem = new Memory(2048);
+        const seal = (seq: number) => outbound.protectRtp(mem, 0, load(mem, rtp(seq, randomBytes(40)).serialize()));
+        expect(seal(10)).toBeGreaterThan(0);
+        expect(seal(12)).toBeGreaterThan(0);
+        expect(seal(10)).toBe(SRTP_REPLAYED);
+        const n = seal(11);
+        expect(n).toBeGreaterThan(0);
+        expect(RtpPacket.deSerialize(peer.srtp.decrypt(Buffer.from(mem.bytes.subarray(0, n)))).header.sequenceNumber).toBe(11);
+        expect(seal(12)).toBe(SRTP_REPLAYED);
+      });
+
       test("a tampered packet is refused and leaves no state behind", () => {
         const k = keys(profile);
         const peer = weriftPeer(k, profile);

@@ -16,6 +16,7 @@ import { rtpHeaderLength } from "./rtp.ts";
 
 export const SRTP_MALFORMED = -1;
 export const SRTP_AUTH_FAILED = -2;
+/** Receiving: seen before or too old. Sending: that SSRC and index were already encrypted. */
 export const SRTP_REPLAYED = -3;
 /** The buffer has no room for the tag (protect) or the crypto library reported an error. */
 export const SRTP_NO_ROOM = -4;
@@ -50,14 +51,13 @@ class RtpStream {
   roc = 0;
   /** s_l: the highest sequence number seen (with `roc`, the highest index). */
   seq: number;
-  readonly window: ReplayWindow | null;
+  /** Receiving: indices accepted. Sending: indices already encrypted (never twice: GCM nonce). */
+  readonly window = new ReplayWindow(RTP_REPLAY_WINDOW);
   constructor(
     readonly ssrc: number,
     seq: number,
-    receiving: boolean,
   ) {
     this.seq = seq;
-    this.window = receiving ? new ReplayWindow(RTP_REPLAY_WINDOW) : null;
   }
 }
 
@@ -156,13 +156,18 @@ export class SrtpContext {
     const seq = (b[at + 2]! << 8) | b[at + 3]!;
     let s = this.#stream(ssrc);
     if (s === undefined) {
-      s = new RtpStream(ssrc, seq, false);
+      s = new RtpStream(ssrc, seq);
       this.#rtp.set(ssrc, s);
       this.#last = s;
     }
-    // A packet from before the first one sent (it cannot be, from one sender) stays in ROC 0.
+    // A packet from before the first one sent stays in ROC 0 (as werift's sender does).
     const roc = Math.max(0, guessRoc(s, seq));
-    if (roc * 65536 + seq > s.roc * 65536 + s.seq) {
+    const index = roc * 65536 + seq;
+    // An index is encrypted once: a second packet under the same SSRC and index would reuse the
+    // nonce (fatal for GCM). Retransmissions resend the first SRTP bytes instead.
+    if (!s.window.fresh(index)) return SRTP_REPLAYED;
+    s.window.accept(index);
+    if (index > s.roc * 65536 + s.seq) {
       s.roc = roc;
       s.seq = seq;
     }
@@ -195,7 +200,7 @@ export class SrtpContext {
     let roc = 0;
     if (s !== undefined) {
       roc = guessRoc(s, seq);
-      if (roc < 0 || !s.window!.fresh(roc * 65536 + seq)) return SRTP_REPLAYED;
+      if (roc < 0 || !s.window.fresh(roc * 65536 + seq)) return SRTP_REPLAYED;
     }
     const rtpLength = length - tagLength;
     const end = at + rtpLength;
@@ -217,12 +222,12 @@ export class SrtpContext {
 
   #received(s: RtpStream | undefined, ssrc: number, roc: number, seq: number): void {
     if (s === undefined) {
-      s = new RtpStream(ssrc, seq, true);
+      s = new RtpStream(ssrc, seq);
       this.#rtp.set(ssrc, s);
       this.#last = s;
     }
     const index = roc * 65536 + seq;
-    s.window!.accept(index);
+    s.window.accept(index);
     if (index > s.roc * 65536 + s.seq) {
       s.roc = roc;
       s.seq = seq;
