@@ -18,11 +18,12 @@
  *    row exists, integrity_check is ok, the chain verifies. The one state a kill may leave is
  *    the audit head one row behind (killed between COMMIT and the head file's rename), which
  *    verify reports as "added after the last anchored row"; the next append must re-anchor it.
- * 2. Real server. `hearth serve` on the same data dir writes a one-time setup link at each start
- *    (no admin exists) and prints it only after the token row is committed; the parent SIGKILLs
- *    the server at a random moment after that, restarts it, and checks every printed token is in
- *    setup_tokens. Today the server has no other write reachable without signing in; the store
- *    pass is where the write stream is dense.
+ * 2. Real server over HTTP. `hearth serve` runs on a fresh data dir; the parent becomes the first
+ *    admin through the printed setup link (a real passkey ceremony with identity's software
+ *    authenticator), then sends a stream of POST /invitations, one after another, as the admin's
+ *    page would. An invitation counts as acknowledged when the server answered 201 with its link.
+ *    The parent SIGKILLs the server at a random moment in that stream, restarts it on the same
+ *    port (the admin's session survives: it is stored in the database), checks, and goes on.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -30,6 +31,8 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config.ts";
 import { openHearth } from "../src/server.ts";
 import { hashToken } from "../src/identity/tokens.ts";
+import { Client, invite } from "../src/identity/test-client.ts";
+import type { TestServer } from "../tests/harness.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
@@ -88,9 +91,9 @@ async function check(dataDir: string, acks: Ack[], tokens: string[]): Promise<st
       else if ((await hearth.vault.openJson<{ crash: number }>(p.profile)).crash !== a.n) problems.push(`person ${a.personId} holds the wrong value`);
       if (audit.get(a.auditId)?.subject !== `person:${a.personId}`) problems.push(`acknowledged audit row ${a.auditId} is missing or wrong`);
     }
-    const token = db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM setup_tokens WHERE token_hash = ?");
+    const invitation = db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM invitations WHERE token_hash = ?");
     for (const t of tokens) {
-      if (token.get(hashToken(t))!.n === 0) problems.push(`acknowledged setup token ${t.slice(0, 6)}… is missing`);
+      if (invitation.get(hashToken(t))!.n === 0) problems.push(`acknowledged invitation ${t.slice(0, 6)}… is missing`);
     }
     const v = hearth.audit.verify();
     if (!v.ok) {
@@ -133,27 +136,66 @@ async function storePass(dataDir: string, rounds: number): Promise<{ acks: numbe
   return { acks: acks.length, problems };
 }
 
+function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+async function waitHealthy(port: number, proc: Bun.Subprocess): Promise<boolean> {
+  for (let i = 0; i < 400; i++) {
+    if (proc.exitCode !== null) return false;
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return true;
+    await Bun.sleep(25);
+  }
+  return false;
+}
+
 async function servePass(dataDir: string, rounds: number): Promise<{ acks: number; problems: string[] }> {
+  const port = freePort();
+  // The client only needs the port and the public URL of a server (TestServer's shape).
+  const server = { port, hearth: { config: { publicUrl: `http://localhost:${port}` } } } as unknown as TestServer;
+  let admin: Client | null = null;
   const tokens: string[] = [];
   const problems: string[] = [];
   for (let round = 0; round < rounds; round++) {
     const proc = Bun.spawn(["bun", MAIN, "serve"], {
-      env: { ...process.env, HEARTH_DATA_DIR: dataDir, HEARTH_PORT: "0", HEARTH_HOST: "127.0.0.1" },
+      env: { ...process.env, HEARTH_DATA_DIR: dataDir, HEARTH_PORT: String(port), HEARTH_HOST: "127.0.0.1" },
       stdout: "pipe",
       stderr: "ignore",
     });
-    let acked: () => void;
-    const ack = new Promise<void>((r) => (acked = r));
+    let setupPath = "";
     const reading = lines(proc.stdout, (l) => {
-      const m = /\/setup\/([A-Za-z0-9_-]+)/.exec(l);
-      if (!m) return;
-      tokens.push(m[1]!);
-      acked();
+      const m = /\/setup\/[A-Za-z0-9_-]+/.exec(l);
+      if (m) setupPath = m[0];
     });
-    await Promise.race([ack, proc.exited]);
-    await Bun.sleep(Math.random() * 200);
+    if (!(await waitHealthy(port, proc))) {
+      problems.push(`round ${round + 1}: the server did not come back`);
+      proc.kill("SIGKILL");
+      break;
+    }
+    if (!admin) {
+      admin = new Client(server);
+      await admin.get(setupPath);
+      const r = await admin.register(setupPath, { displayName: "Crash Test Admin" });
+      if (r.status !== 200) throw new Error(`setup failed: ${r.status}`);
+    }
+    // A stream of acknowledged writes, cut by a SIGKILL at a random moment.
+    let killed = false;
+    const stream = (async () => {
+      while (!killed) {
+        // A 201 that arrived is acknowledged, even if the kill lands a moment later.
+        const path = await invite(admin!, "clinician").catch(() => null);
+        if (path) tokens.push(path.split("/").pop()!);
+      }
+    })();
+    await Bun.sleep(50 + Math.random() * 400);
+    killed = true;
     proc.kill("SIGKILL");
     await proc.exited;
+    await stream;
     await reading;
     const found = await check(dataDir, [], tokens);
     problems.push(...found.map((p) => `round ${round + 1}: ${p}`));
@@ -165,18 +207,20 @@ async function main(): Promise<number> {
   const i = process.argv.indexOf("--rounds");
   const rounds = i > 0 ? Number(process.argv[i + 1]) : 50;
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-crash-"));
+  const serveDir = mkdtempSync(join(tmpdir(), "hearth-crash-serve-"));
   try {
     const t0 = Date.now();
     const store = await storePass(dataDir, rounds);
     console.log(`store writer: ${rounds} SIGKILLs, ${store.acks} acknowledged writes, ${store.problems.length} problems`);
-    const serve = await servePass(dataDir, rounds);
-    console.log(`hearth serve: ${rounds} SIGKILLs, ${serve.acks} acknowledged setup links, ${serve.problems.length} problems`);
+    const serve = await servePass(serveDir, rounds);
+    console.log(`hearth serve: ${rounds} SIGKILLs, ${serve.acks} acknowledged invitations over HTTP, ${serve.problems.length} problems`);
     for (const p of [...store.problems, ...serve.problems]) console.log(`  ${p}`);
     const ok = store.problems.length + serve.problems.length === 0 && store.acks > 0 && serve.acks > 0;
     console.log(`${ok ? "PASS" : "FAIL"} in ${((Date.now() - t0) / 1000).toFixed(1)} s: every acknowledged write present, integrity_check ok after every kill`);
     return ok ? 0 : 1;
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
+    rmSync(serveDir, { recursive: true, force: true });
   }
 }
 
