@@ -20,6 +20,7 @@ import { passkeyById, relyingParty } from "./passkeys.ts";
 import { invitationById } from "./invitations.ts";
 import { sameToken } from "./tokens.ts";
 import { identityStrings } from "./strings.ts";
+import { extraNav } from "./extensions.ts";
 
 /**
  * The one gate every request passes, before its body is validated or its handler runs:
@@ -80,9 +81,10 @@ export function roleLabel(locale: Locale, role: Role): string {
   return { admin: s.roleAdmin, clinician: s.roleClinician, patient: s.rolePatient, guest: s.roleGuest }[role];
 }
 
-function navFor(locale: Locale, role: Role, path: string) {
+function navFor(hearth: Hearth, locale: Locale, role: Role, path: string) {
   const s = identityStrings(locale);
-  const items: { href: string; label: string }[] = [{ href: "/", label: s.navHome }];
+  // Other capabilities' items (the clinic's Groups) come right after Home.
+  const items: { href: string; label: string }[] = [{ href: "/", label: s.navHome }, ...extraNav(hearth, locale, role)];
   if (role === "admin") items.push({ href: "/people", label: s.navPeople }, { href: "/invitations", label: s.navInvitations }, { href: "/admin/health", label: s.navHealth });
   if (role === "clinician") items.push({ href: "/people", label: s.navPeople }, { href: "/invitations", label: s.navInvitations });
   items.push({ href: "/account", label: s.navAccount });
@@ -149,7 +151,7 @@ export function createAccess(hearth: Hearth): Access {
       attachPageContext(request, {
         viewer: { id: viewer.id, role: viewer.role, displayName: (await displayName(hearth, viewer.id)) || roleLabel(locale, viewer.role) },
         csrfToken: viewer.csrfToken,
-        nav: navFor(locale, viewer.role, path),
+        nav: navFor(hearth, locale, viewer.role, path),
         banner: idleBanner(locale, session, hearth.now()),
         scripts: ["session.js"],
       });
@@ -199,7 +201,8 @@ export function createAccess(hearth: Hearth): Access {
     const refuse = () => new HttpError(403, s.refusedTitle, s.refusedBody);
     const missing = () => new HttpError(404, s.notFoundTitle, s.notFoundBody);
     if (rule.kind === "group") {
-      const raw = body && typeof body === "object" ? (body as Record<string, unknown>)[rule.field] : undefined;
+      const raw = "param" in rule ? params[rule.param] : body && typeof body === "object" ? (body as Record<string, unknown>)[rule.field] : undefined;
+      if ("param" in rule && !/^\d{1,12}$/.test(String(raw ?? ""))) throw missing();
       if (raw === undefined || raw === "") return;
       const groupId = Number(raw);
       if (!Number.isInteger(groupId)) throw new HttpError(400, s.refusedTitle, s.badGroup);

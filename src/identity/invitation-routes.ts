@@ -25,7 +25,10 @@ export function qrSvg(url: string, label: string): Html {
 }
 
 /** The page that shows a new invitation link once: the token exists nowhere else. */
-export function invitationCreatedPage(request: Request, o: { url: string; role: Role; expiresAt: number; reinvite: boolean }): Response {
+export function invitationCreatedPage(
+  request: Request,
+  o: { url: string; role: Role; expiresAt: number; reinvite: boolean; back?: { href: string; label: string } },
+): Response {
   const ctx = pageFor(request);
   const s = identityStrings(ctx.locale);
   const intro = o.reinvite ? s.reinviteCreated : fill(s.inviteCreated, { role: roleLabel(ctx.locale, o.role) });
@@ -34,7 +37,7 @@ export function invitationCreatedPage(request: Request, o: { url: string; role: 
 <input type="url" id="invite-link" value="${o.url}" readonly data-invite-link aria-describedby="invite-link-hint"><span class="hint" id="invite-link-hint">${s.inviteLinkHint}</span></div>
 ${qrSvg(o.url, s.inviteQrLabel)}
 <p>${fill(s.inviteExpiresAt, { when: formatDateTime(ctx.locale, o.expiresAt) })}</p>
-<p><a class="button secondary" href="/invitations">${s.backToInvitations}</a></p>`;
+<p><a class="button secondary" href="${o.back?.href ?? "/invitations"}">${o.back?.label ?? s.backToInvitations}</a></p>`;
   return htmlResponse(layout(ctx, s.inviteCreatedTitle, card(s.inviteCreatedTitle, body)), 201, { "cache-control": "no-store" });
 }
 

@@ -136,7 +136,7 @@ async function visit(method: string, path: string, p: RoutePolicy, v: Visitor): 
   let body: string | undefined;
   if (m !== "GET") {
     headers["content-type"] = "application/json";
-    body = JSON.stringify(p.item?.kind === "group" ? { [p.item.field]: 1 } : {});
+    body = JSON.stringify(p.item?.kind === "group" && "field" in p.item ? { [p.item.field]: 1 } : {});
   }
   return fetch(`${server.url}${concretePath(path, p)}`, { method: m, headers, body, redirect: "manual" });
 }

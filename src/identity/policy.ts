@@ -33,7 +33,9 @@ export type ItemRule =
   /** An invitation: its creator, or an admin. */
   | { kind: "invitation"; param: string }
   /** A group named in the form body (optional there): the actor must be one of its clinicians, or an admin. */
-  | { kind: "group"; field: string };
+  | { kind: "group"; field: string }
+  /** A group named in the path (required): the actor must be one of its clinicians, or an admin. */
+  | { kind: "group"; param: string };
 
 export interface RoutePolicy {
   /** "public": anyone, signed in or not. Otherwise the roles that may call the route at all. */

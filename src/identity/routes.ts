@@ -19,6 +19,7 @@ import { endAllSessions } from "./sessions.ts";
 import { createInvitation, revokeOpenReinvitations } from "./invitations.ts";
 import { PER_ADDRESS, throttleOf } from "./throttle.ts";
 import { redirect } from "./respond.ts";
+import { extraHomeSections } from "./extensions.ts";
 import { card, notice, textField, PASSKEY_SCRIPTS } from "./views.ts";
 
 export { createAccess } from "./guard.ts";
@@ -28,7 +29,7 @@ export function identityRoutes(hearth: Hearth) {
   return new Elysia({ name: "identity" })
     .get(
       "/",
-      ({ request }) => {
+      async ({ request }) => {
         const ctx = pageFor(request);
         const viewer = viewerOf(request);
         if (!viewer) {
@@ -39,7 +40,9 @@ export function identityRoutes(hearth: Hearth) {
         const s = identityStrings(ctx.locale);
         const title = fill(s.homeHello, { name: ctx.viewer?.displayName ?? "" });
         const links = (ctx.nav ?? []).filter((n) => n.href !== "/" && n.href !== "/signout");
-        const main = html`<h1>${title}</h1><p>${s.homeIntro}</p><ul class="grid" role="list">${links.map((l) => html`<li class="card"><a href="${l.href}">${l.label}</a></li>`)}</ul>`;
+        // Sections other capabilities add (the clinic's groups, with "Join" while a session is open).
+        const sections = await extraHomeSections(hearth, request, viewer, ctx.locale);
+        const main = html`<h1>${title}</h1>${sections}<p>${s.homeIntro}</p><ul class="grid" role="list">${links.map((l) => html`<li class="card"><a href="${l.href}">${l.label}</a></li>`)}</ul>`;
         return htmlResponse(layout(ctx, title, main));
       },
       { detail: policy({ allow: "public" }) },
