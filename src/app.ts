@@ -8,6 +8,7 @@ import { unlockRoutes } from "./appliance/unlock.ts";
 import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
 import { roomRoutes } from "./rooms/routes.ts";
+import { clinicRoutes } from "./clinic/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
@@ -23,6 +24,8 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(applianceRoutes(hearth))
     .use(tlsRoutes(hearth))
     .use(identityRoutes(hearth))
+    // The group page's "End session" ends the live room through the room service.
+    .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
     .use(roomRoutes(hearth, rooms));
   access.bind(app);
   return app;

@@ -17,8 +17,7 @@ import { finishRotationWhenUnlocked } from "./store/rotation.ts";
 import { NightlyBackups } from "./appliance/nightly.ts";
 import { RoomService } from "./rooms/service.ts";
 import { identityAccess } from "./rooms/access.ts";
-import { groupMembership } from "./clinic/groups.ts";
-import { provideGroupMembership } from "./identity/policy.ts";
+import { startClinic } from "./clinic/clinic.ts";
 import { rtcSettings } from "./rooms/ice.ts";
 
 /** A start-up problem the person running Hearth can fix; main prints its message as one line. */
@@ -124,8 +123,8 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
     hearth.db.close();
     throw err instanceof TlsError ? new BootError(err.message) : err;
   }
-  // The clinic's groups answer identity's "what is this person's part in that group".
-  provideGroupMembership(hearth, groupMembership(hearth.db));
+  // The clinic's groups answer identity's "what is this person's part in that group", and more (clinic.ts).
+  await startClinic(hearth);
   const rooms = new RoomService(hearth, identityAccess(hearth), { settings: await rtcSettings(config) });
   const app = buildApp(hearth, rooms);
   try {

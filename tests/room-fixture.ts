@@ -33,7 +33,7 @@ export interface GroupFixture {
 
 /** A group with clinicians and members, and one planned session of it. */
 export async function makeGroup(hearth: Hearth, members: number, { clinicians = 1 } = {}): Promise<GroupFixture> {
-  const groupId = createGroup(hearth.db, "Test group", hearth.now());
+  const groupId = await createGroup(hearth, { name: "Test group", createdBy: null });
   const add = async (role: GroupRole, account: Role, name: string) => {
     const id = await addPerson(hearth, account, name);
     addToGroup(hearth.db, groupId, id, role, hearth.now());

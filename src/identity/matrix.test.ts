@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from "../../tests/harness.ts";
 import { buildApp } from "../app.ts";
 import { errorHandling } from "../ui/errors.ts";
 import { createAccess } from "./guard.ts";
-import { provideGroupMembership, type RoutePolicy, type Role } from "./policy.ts";
+import { groupRoleOf, type RoutePolicy, type Role } from "./policy.ts";
 import { createSession } from "./sessions.ts";
 import { activePasskeys } from "./passkeys.ts";
 import { accept, firstAdmin, invite, type Client } from "./test-client.ts";
@@ -48,16 +48,19 @@ beforeAll(async () => {
   ] as const) {
     people[k] = { id: personId(c), role };
   }
-  // Groups belong to the clinic capability; this is the seam it plugs into. Group 1 is the
-  // clinician's (with the patient and the guest), group 2 the other clinician's.
-  const groups = new Map<number, { groupId: number; role: "clinician" | "member" | "guest" }[]>([
-    [people.clinician.id, [{ groupId: 1, role: "clinician" }]],
-    [people.patient.id, [{ groupId: 1, role: "member" }]],
-    [people.guest.id, [{ groupId: 1, role: "guest" }]],
-    [people["clinician of another group"].id, [{ groupId: 2, role: "clinician" }]],
-    [people["another patient"].id, [{ groupId: 2, role: "member" }]],
-  ]);
-  provideGroupMembership(server.hearth, { groupsOf: (id) => groups.get(id) ?? [] });
+  // Real groups, made through the clinic's pages: group 1 is the clinician's (with the patient
+  // and the guest), group 2 the other clinician's (with the other patient).
+  for (const [c, name, members] of [
+    [clinician, "Group one", [people.patient.id, people.guest.id]],
+    [otherClinician, "Group two", [people["another patient"].id]],
+  ] as const) {
+    await c.get("/groups/new");
+    const made = await c.post("/groups", new URLSearchParams({ name }).toString());
+    if (made.status !== 303) throw new Error(`group not created: ${made.status}`);
+    for (const id of members) await c.post(`${made.headers.location!.split("?")[0]}/members`, `personId=${id}`);
+  }
+  expect(groupRoleOf(server.hearth, people.guest.id, 1)).toBe("guest");
+  expect(groupRoleOf(server.hearth, people["another patient"].id, 2)).toBe("member");
 
   // Items the scoped routes act on, all on the clinician's side: the patient's own passkey, an
   // invitation the clinician sent and nobody used.
@@ -118,6 +121,8 @@ function mustRefuse(method: string, path: string, v: Visitor): boolean {
   if (/^\/(admin|account\/recovery-codes)/.test(path) || (method === "POST" && path === "/unlock") || /\/role$/.test(path)) return role !== "admin";
   if (/^\/(people|invitations)/.test(path)) return role === "patient" || role === "guest";
   if (path.startsWith("/account/passkeys/:id")) return v !== "patient";
+  // Groups are clinical content: an admin reaches none of them, a patient or guest only their own list.
+  if (/^\/groups/.test(path)) return role === "admin" || ((role === "patient" || role === "guest") && path !== "/groups/mine");
   return false;
 }
 

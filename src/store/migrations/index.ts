@@ -4,6 +4,7 @@
 import core from "./0001_core.sql" with { type: "text" };
 import identity from "./0010_identity.sql" with { type: "text" };
 import clinic from "./0020_clinic.sql" with { type: "text" };
+import clinicSealedGroups from "./0021_clinic_sealed_groups.sql" with { type: "text" };
 import rooms from "./0030_rooms.sql" with { type: "text" };
 
 export interface Migration {
@@ -15,5 +16,6 @@ export const migrations: Migration[] = [
   { name: "0001_core", sql: core },
   { name: "0010_identity", sql: identity },
   { name: "0020_clinic", sql: clinic },
+  { name: "0021_clinic_sealed_groups", sql: clinicSealedGroups },
   { name: "0030_rooms", sql: rooms },
 ];
