@@ -193,6 +193,8 @@ describe("groups", () => {
     const state = /hx-get="\/groups\/mine\?v=([0-9a-f]+)"/.exec(home.text)![1]!;
     expect((await pat.get(`/groups/mine?v=${state}`)).status).toBe(204);
 
+    // A clinician's home names only groups with a session open now.
+    expect((await cleo.get("/")).text).not.toContain(GROUP_NAME);
     await cleo.get(`/groups/${groupId}`);
     const opened = await cleo.post(`/groups/${groupId}/sessions`, "");
     expect(opened.status).toBe(303);
@@ -211,7 +213,9 @@ describe("groups", () => {
     expect(polled.text).toContain(`href="/sessions/${sessionId}"`);
     const cleoPage = await cleo.get(`/groups/${groupId}`);
     expect(cleoPage.text).toContain(`action="/groups/${groupId}/sessions/${sessionId}/end"`);
-    expect((await cleo.get("/")).text).toContain(`href="/sessions/${sessionId}"`);
+    const cleoHome = (await cleo.get("/")).text;
+    expect(cleoHome).toContain(`href="/sessions/${sessionId}"`);
+    expect(cleoHome).toContain(GROUP_NAME);
 
     const ended = await hx(cleo, `/groups/${groupId}/sessions/${sessionId}/end`);
     expect(ended.status).toBe(204);

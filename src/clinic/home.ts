@@ -4,7 +4,7 @@ import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
 import type { Role } from "../identity/policy.ts";
 import { BACKGROUND_HEADER } from "../identity/guard.ts";
 import { clinicStrings } from "./strings.ts";
-import { groupIdsOf, readGroupsOf } from "./groups.ts";
+import { groupIdsOf, readGroup, readGroupsOf } from "./groups.ts";
 import { liveSessionOf } from "./sessions.ts";
 import { sessionPath } from "./views.ts";
 
@@ -43,9 +43,11 @@ ${live
 async function clinicianLive(hearth: Hearth, personId: number, locale: Locale): Promise<Html | null> {
   const s = clinicStrings(locale);
   const open = [];
-  for (const g of await readGroupsOf(hearth, personId, ["clinician"])) {
-    const live = liveSessionOf(hearth.db, g.id);
-    if (live) open.push({ g, live });
+  // Ids first: only the names of groups with a session open now are opened (and audited).
+  for (const id of groupIdsOf(hearth.db, personId, ["clinician"])) {
+    const live = liveSessionOf(hearth.db, id);
+    const g = live ? await readGroup(hearth, personId, id) : null;
+    if (live && g) open.push({ g, live });
   }
   if (!open.length) return null;
   return html`<section class="card" aria-labelledby="live-sessions-title"><h2 id="live-sessions-title">${s.homeLiveTitle}</h2>
