@@ -107,7 +107,8 @@ export interface Running {
  */
 function assertPortFree(hostname: string, port: number): void {
   if (port === 0) return;
-  const probe = Bun.listen({ hostname, port, reusePort: false, socket: { data() {} } });
+  // Bun.listen binds without SO_REUSEPORT, so it fails while anyone else holds the port.
+  const probe = Bun.listen({ hostname, port, socket: { data() {} } });
   probe.stop(true);
 }
 
