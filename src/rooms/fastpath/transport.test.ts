@@ -5,6 +5,7 @@ import {
   RTCRtpCodecParameters,
   RTP_EXTENSION_URI,
   RtcpPayloadSpecificFeedback,
+  RtcpRrPacket,
   RtpHeader,
   RtpPacket,
   useSdesMid,
@@ -12,6 +13,7 @@ import {
   type RtcpPacket,
 } from "werift";
 import { guardWeriftSockets, loopbackStunSink, peerConfig } from "../ice.ts";
+import { ReceptionStats, writePli, writeReceiverReport } from "./feedback.ts";
 import { type IngressPacket } from "./ingress.ts";
 import { AEAD_AES_128_GCM } from "./kdf.ts";
 import { DirectSink } from "./sink.ts";
@@ -105,6 +107,20 @@ test("what a DirectSink sends on the nominated socket, the member's werift decry
   expect(memberGot.map((p) => p.header.sequenceNumber)).toEqual([...Array(20).keys()].map((i) => 1000 + i));
   expect(memberGot.every((p) => p.header.ssrc === down.sender.ssrc && p.payload.equals(payload))).toBe(true);
   expect(sink.dropped).toBe(0);
+}, 15_000);
+
+test("our own RTCP (receiver report, PLI) reaches the member's werift", async () => {
+  const fast = FastTransport.of(server.dtlsTransports[0]!);
+  const got: RtcpPacket[] = [];
+  member.dtlsTransports[0]!.onRtcp.subscribe((p) => got.push(p));
+  const stats = new ReceptionStats(memberUp.sender.ssrc, 90000, true);
+  stats.onPacket(1, 3000, performance.now());
+  expect(fast.sendRtcp((b) => writeReceiverReport(b, 0, fast.feedbackSsrc, [stats], performance.now()))).toBe(true);
+  expect(fast.sendRtcp((b) => writePli(b, 0, fast.feedbackSsrc, memberUp.sender.ssrc))).toBe(true);
+  await until(() => got.some((p) => p.type === RtcpRrPacket.type) && got.some((p) => p.type === RtcpPayloadSpecificFeedback.type), "the report and the PLI at the member");
+  const rr = got.find((p) => p.type === RtcpRrPacket.type) as RtcpRrPacket;
+  expect(rr.ssrc).toBe(fast.feedbackSsrc);
+  expect(rr.reports[0]!.ssrc).toBe(memberUp.sender.ssrc);
 }, 15_000);
 
 test("the member's RTP reaches the ingress before werift; RTCP and declined RTP still reach werift", async () => {

@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import type { RTCDtlsTransport } from "werift";
 import type { CipherEngine } from "./engine.ts";
 import { MediaIngress, type IngressConnectionLike, type IngressPacket } from "./ingress.ts";
@@ -35,6 +36,12 @@ export class FastTransport {
   /** Unprotects what the member sends (remote master key). */
   readonly inbound: SrtpContext;
   readonly sender: IceUdpSender;
+  /**
+   * The SSRC our own RTCP (receiver reports, NACKs, PLIs for upstream streams) goes out with: one
+   * werift never uses, so its SRTCP index stream is ours alone.
+   */
+  readonly feedbackSsrc: number;
+  readonly #rtcp = new Memory(1536);
   #ingress: MediaIngress | null = null;
   readonly #connection: IceConnectionLike & IngressConnectionLike;
 
@@ -50,6 +57,18 @@ export class FastTransport {
     this.inbound = new SrtpContext(profile, keys.remoteMasterKey, keys.remoteMasterSalt, engine);
     this.#connection = dtls.iceTransport.connection as unknown as IceConnectionLike & IngressConnectionLike;
     this.sender = new IceUdpSender(this.#connection, new Memory(32));
+    this.feedbackSsrc = randomInt(1, 0xffffffff);
+  }
+
+  /**
+   * Sends one (compound) RTCP packet: `write` fills the bytes from offset 0 and returns the length;
+   * it is protected with SRTCP and sent on the nominated pair. Low rate (reports, NACKs, PLIs).
+   */
+  sendRtcp(write: (b: Uint8Array) => number): boolean {
+    const length = write(this.#rtcp.bytes);
+    if (length <= 0 || length + this.outbound.rtcpOverhead > this.#rtcp.bytes.length) return false;
+    const n = this.outbound.protectRtcp(this.#rtcp, 0, length);
+    return n > 0 && this.sender.send(this.#rtcp, 0, n);
   }
 
   /**
