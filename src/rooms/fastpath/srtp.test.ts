@@ -49,6 +49,18 @@ test("libcrypto is used on this machine and agrees with node:crypto", () => {
   expect(engineAgreesWithNode(defaultEngine())).toBe(true);
 });
 
+test("an engine that disagrees with node:crypto in any primitive is refused (the fallback is then used)", () => {
+  const base = defaultEngine();
+  const broken = (which: "gcm" | "ctr" | "hmacSha1"): CipherEngine => ({
+    name: base.name,
+    gcm: (key) => (which === "gcm" ? base.gcm(key.map((x, i) => (i === 0 ? x ^ 1 : x))) : base.gcm(key)),
+    ctr: (key) => (which === "ctr" ? base.ctr(key.map((x, i) => (i === 0 ? x ^ 1 : x))) : base.ctr(key)),
+    hmacSha1: (key) => (which === "hmacSha1" ? base.hmacSha1(key.map((x, i) => (i === 0 ? x ^ 1 : x))) : base.hmacSha1(key)),
+  });
+  expect(engineAgreesWithNode(nodeEngine)).toBe(true);
+  for (const which of ["gcm", "ctr", "hmacSha1"] as const) expect(engineAgreesWithNode(broken(which))).toBe(false);
+});
+
 test("session keys match RFC 3711 appendix B.3 and werift's derivation", () => {
   const key = Buffer.from("E1F97A0D3E018BE0D64FA32C06DE4139", "hex");
   const salt = Buffer.from("0EC675AD498AFEEBB6960B3AABE6", "hex");
