@@ -10,7 +10,8 @@ import { chromium, type Browser, type BrowserContext, type CDPSession, type Page
 
 export const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
 
-const ARGS = [
+/** The flags that work for Chromium here (see shared/notes): no network beyond the box, no sandbox as root. */
+export const BASE_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -29,7 +30,7 @@ export const MEDIA_ARGS = [
 ];
 
 export function launchBrowser(opts: { extraArgs?: string[] } = {}): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: [...ARGS, ...(opts.extraArgs ?? [])] });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...BASE_ARGS, ...(opts.extraArgs ?? [])] });
 }
 
 export interface Person {

@@ -14,21 +14,11 @@ import { X509Certificate } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { CHROMIUM, newPerson } from "./browser.ts";
+import { BASE_ARGS, CHROMIUM, newPerson } from "./browser.ts";
 import { startTestServer, tempDir, type TestServer } from "../harness.ts";
 import { tlsDir } from "../../src/appliance/tls.ts";
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--host-resolver-rules=MAP hearth.test 127.0.0.1",
-];
+const ARGS = [...BASE_ARGS, "--host-resolver-rules=MAP hearth.test 127.0.0.1"];
 
 /** certutil (Debian's libnss3-tools) manages the NSS database; installed here like scripts/test.ts installs Chromium. */
 function ensureCertutil(): void {
