@@ -41,6 +41,11 @@ export const ConfigSchema = t.Object({
   rtcPorts: t.Tuple([t.Integer({ minimum: 1024, maximum: 65535 }), t.Integer({ minimum: 1024, maximum: 65535 })]),
   /** A STUN server the clinic chose ("stun:host:port"); without one, no ICE traffic leaves the box. */
   rtcStun: t.Optional(t.String({ pattern: "^stun:[^\\s:]+(:[0-9]{1,5})?$" })),
+  /**
+   * How the SFU forwards media: `fast` (Hearth's own SRTP and UDP path, src/rooms/fastpath) or
+   * `werift` (werift's stock RTCRtpSender per subscriber), kept until the load tool confirms the targets.
+   */
+  sfuEngine: t.UnionEnum(["fast", "werift"]),
 });
 
 export type Config = typeof ConfigSchema.static;
@@ -114,6 +119,9 @@ function readTls(env: Env, publicUrl: string) {
   };
 }
 
+/** Every rooms test passes with both engines (HEARTH_SFU_ENGINE=werift bun test src/rooms). */
+const SFU_ENGINE_DEFAULT = "fast";
+
 /**
  * Media (WebRTC) settings. Addresses must be literal IPs: a name would mean a DNS query at every
  * connection, and media must not depend on (or leak to) anything outside the clinic.
@@ -136,7 +144,9 @@ function readRtc(env: Env) {
   if (rtcStun && !/^stun:[^\s:/]+(:\d{1,5})?$/.test(rtcStun)) {
     throw new ConfigError(`HEARTH_RTC_STUN must look like stun:stun.example.org:3478, not "${stun}".`);
   }
-  return { rtcAddresses, rtcPorts, rtcStun };
+  const engine = env.HEARTH_SFU_ENGINE?.trim() || SFU_ENGINE_DEFAULT;
+  if (engine !== "fast" && engine !== "werift") throw new ConfigError(`HEARTH_SFU_ENGINE must be fast or werift, not "${engine}".`);
+  return { rtcAddresses, rtcPorts, rtcStun, sfuEngine: engine as "fast" | "werift" };
 }
 
 export function loadConfig(env: Env = process.env): Config {

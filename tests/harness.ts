@@ -11,7 +11,9 @@ export function tempDir(prefix = "hearth-test-"): { path: string; remove(): void
 }
 
 export function testConfig(dataDir: string, env: Record<string, string> = {}): Config {
-  return loadConfig({ HEARTH_DATA_DIR: dataDir, HEARTH_PORT: "0", HEARTH_HOST: "127.0.0.1", ...env });
+  // The SFU engine under test comes from the environment, so the rooms suite runs against either.
+  const engine = process.env.HEARTH_SFU_ENGINE ? { HEARTH_SFU_ENGINE: process.env.HEARTH_SFU_ENGINE } : {};
+  return loadConfig({ HEARTH_DATA_DIR: dataDir, HEARTH_PORT: "0", HEARTH_HOST: "127.0.0.1", ...engine, ...env });
 }
 
 export interface TestServer extends Running {

@@ -71,12 +71,14 @@ export interface RtcSettings {
   stun: string;
   /** A real STUN server was configured: worth waiting for its answer while gathering. */
   stunConfigured: boolean;
+  /** How the SFU forwards (HEARTH_SFU_ENGINE); werift's stock path when absent. */
+  engine?: "fast" | "werift";
 }
 
 export async function rtcSettings(config: Config): Promise<RtcSettings> {
   guardWeriftSockets();
   const stun = config.rtcStun ?? (await loopbackStunSink());
-  return { addresses: config.rtcAddresses, ports: config.rtcPorts, stun, stunConfigured: config.rtcStun !== undefined };
+  return { addresses: config.rtcAddresses, ports: config.rtcPorts, stun, stunConfigured: config.rtcStun !== undefined, engine: config.sfuEngine };
 }
 
 /** This box's IPv4 addresses (LAN) and loopback, for a clinic that configured none. */

@@ -128,5 +128,8 @@ describe("rooms: network reach", () => {
     expect(load({ HEARTH_RTC_PORTS: "40000-40005" })).toThrow(/at least 10 ports/);
     expect(load({ HEARTH_RTC_PORTS: "80-2000" })).toThrow(/above 1023/);
     expect(load({ HEARTH_RTC_STUN: "stun:bad host" })).toThrow(/HEARTH_RTC_STUN/);
+    expect(load({ HEARTH_SFU_ENGINE: "fast" })()).toMatchObject({ sfuEngine: "fast" });
+    expect(load({ HEARTH_SFU_ENGINE: "werift" })()).toMatchObject({ sfuEngine: "werift" });
+    expect(load({ HEARTH_SFU_ENGINE: "janus" })).toThrow(/HEARTH_SFU_ENGINE must be fast or werift/);
   });
 });

@@ -4,18 +4,25 @@ import {
   type RTCRtpSender,
   type RTCRtpTransceiver,
   type RtcpPacket,
-  type RtpPacket,
+  RtpPacket,
   PictureLossIndication,
   RTCPeerConnection,
   RTP_EXTENSION_URI,
   RtcpPayloadSpecificFeedback,
   RtcpRrPacket,
   RtcpSrPacket,
+  RtcpTransportLayerFeedback,
+  GenericNack,
 } from "werift";
 import { log } from "../log.ts";
 import { acceptableCandidate, filterSdpCandidates, peerConfig, type RtcSettings } from "./ice.ts";
 import { BandwidthEstimate } from "./layers.ts";
-import { kindOf, type Consumer, type Layer, type Producer, type RtpSink, type Source } from "./router.ts";
+import { kindOf, type Consumer, type ForwardedPacket, type Layer, type Producer, type RtpSink, type Source } from "./router.ts";
+import { ReceptionStats, writeReceiverReport } from "./fastpath/feedback.ts";
+import type { IngressPacket, MediaIngress } from "./fastpath/ingress.ts";
+import { findExtension } from "./fastpath/rtp.ts";
+import { DirectSink } from "./fastpath/sink.ts";
+import { FastTransport } from "./fastpath/transport.ts";
 
 /**
  * One member's werift RTCPeerConnection. The server always makes the offer and the browser
@@ -57,6 +64,8 @@ export class ProtocolError extends Error {
 export const CAMERA_RIDS = ["l", "m", "h"] as const;
 
 const AUDIO_LEVEL_URI = RTP_EXTENSION_URI.audioLevelIndication;
+const MID_URI = RTP_EXTENSION_URI.sdesMid;
+const ABS_SEND_TIME_URI = RTP_EXTENSION_URI.absSendTime;
 const FIR_COUNT = 4;
 const GATHER_TIMEOUT_MS = 3000;
 /** An offer the browser has not answered in this time means the member's page is gone or stuck. */
@@ -74,19 +83,62 @@ function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/** The consumer side of a send-only m-line, as the router sees it. */
+/**
+ * The consumer side of a send-only m-line, as the router sees it: one object per m-line for its
+ * whole life. With the werift engine, packets go through the m-line's RTCRtpSender; with the fast
+ * engine, through a DirectSink made once DTLS is up, and never through that RTCRtpSender (two
+ * encryptors for one SSRC would reuse SRTP nonces).
+ */
 class SenderSink implements RtpSink {
   static readonly #ignore = () => {};
   static readonly #anyHeader = { sequenceNumber: 0, timestamp: 0 };
-  constructor(readonly sender: RTCRtpSender) {}
-  send(rtp: RtpPacket): void {
-    this.sender.sendRtp(rtp).catch(SenderSink.#ignore);
+  direct: DirectSink | null = null;
+  constructor(
+    readonly sender: RTCRtpSender,
+    public fast: boolean,
+  ) {}
+  send(rtp: ForwardedPacket): void {
+    if (this.direct !== null) this.direct.send(rtp as RtpPacket);
+    // A fast ingress packet cannot go through werift's sender (only after a peer fell back to werift).
+    else if (!this.fast && rtp instanceof RtpPacket) this.sender.sendRtp(rtp).catch(SenderSink.#ignore);
   }
   /** The new stream continues the old one: next sequence number, timestamp one 30 fps frame on. */
   restart(): void {
-    this.sender.replaceRTP(SenderSink.#anyHeader, false, this.sender.kind === "video" ? 3000 : 960);
+    if (this.direct !== null) this.direct.restart();
+    else if (!this.fast) this.sender.replaceRTP(SenderSink.#anyHeader, false, this.sender.kind === "video" ? 3000 : 960);
   }
 }
+
+/** An upstream stream the fast ingress takes once werift's receiver has named it (MID/RID). */
+interface Route {
+  slot: Upstream;
+  rid: string;
+  /** Made when the fast path takes the stream; null with the werift engine. */
+  stats: ReceptionStats | null;
+  producer: Producer | null;
+  layer: Layer | null;
+}
+
+/** Upstream NACKs are due within milliseconds: one tick for every fast peer of the process. */
+const NACK_TICK_MS = 15;
+const nackPeers = new Set<Peer>();
+let nackTimer: ReturnType<typeof setInterval> | null = null;
+function watchNacks(peer: Peer, on: boolean): void {
+  if (on) nackPeers.add(peer);
+  else nackPeers.delete(peer);
+  if (nackPeers.size > 0 && nackTimer === null) {
+    nackTimer = setInterval(() => {
+      const now = performance.now();
+      for (const p of nackPeers) p.sendNacks(now);
+    }, NACK_TICK_MS);
+    nackTimer.unref?.();
+  } else if (nackPeers.size === 0 && nackTimer !== null) {
+    clearInterval(nackTimer);
+    nackTimer = null;
+  }
+}
+/** Sender reports (ours) and receiver reports (for the member's streams): RFC 3550's 0.5-1.5 s. */
+const REPORT_MS = 1000;
 
 interface Upstream {
   source: Source;
@@ -120,6 +172,15 @@ export class Peer {
   #answerTimer: ReturnType<typeof setTimeout> | null = null;
   #dtls: RTCDtlsTransport | null = null;
   #audioLevelId = 0;
+  #midId = 0;
+  #absSendTimeId = 0;
+  /** HEARTH_SFU_ENGINE=fast, until this peer's transport turns out not to allow it. */
+  #fastEngine: boolean;
+  #fast: FastTransport | null = null;
+  #ingress: MediaIngress | null = null;
+  readonly #routes = new Map<number, Route>();
+  readonly #reportStreams: ReceptionStats[] = [];
+  #reportTimer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
   #markClosed: () => void = () => {};
   readonly #closing = new Promise<void>((resolve) => (this.#markClosed = resolve));
@@ -130,6 +191,7 @@ export class Peer {
     hooks: PeerHooks,
   ) {
     this.#hooks = hooks;
+    this.#fastEngine = settings.engine === "fast";
     this.pc = new RTCPeerConnection(peerConfig(settings));
     this.pc.connectionStateChange.subscribe((state) => {
       // werift's ICE restart did not bring media back (werift to werift over loopback, measured):
@@ -180,9 +242,11 @@ export class Peer {
     let slot = this.#downstream.find((d) => d.consumer === null && d.transceiver.kind === kind);
     if (slot) {
       slot.transceiver.setDirection("sendonly");
+      // Same SSRC, another stream: the browser must see one continuous sequence (its rollover count).
+      slot.sink.direct?.restart();
     } else {
       const transceiver = this.pc.addTransceiver(kind, { direction: "sendonly" });
-      slot = { transceiver, sink: new SenderSink(transceiver.sender), consumer: null, negotiated: false };
+      slot = { transceiver, sink: new SenderSink(transceiver.sender, this.#fastEngine), consumer: null, negotiated: false };
       this.#downstream.push(slot);
       this.#bySenderSsrc.set(transceiver.sender.ssrc, slot);
     }
@@ -233,6 +297,8 @@ export class Peer {
         if (this.pc.iceGatheringState !== "complete") {
           await Promise.race([this.pc.iceGatheringStateChange.watch((s) => s === "complete", GATHER_TIMEOUT_MS), this.#closing]);
         }
+        // New sockets from this gathering: the fast ingress must see their datagrams too.
+        this.#ingress?.install();
       });
     } catch {
       if (this.#closed) return;
@@ -282,7 +348,10 @@ export class Peer {
       this.negotiate();
       throw new ProtocolError("bad-answer");
     }
-    this.#audioLevelId = Number(Object.entries(this.pc.extIdUriMap).find(([, uri]) => uri === AUDIO_LEVEL_URI)?.[0] ?? 0);
+    const extId = (uri: string) => Number(Object.entries(this.pc.extIdUriMap).find(([, u]) => u === uri)?.[0] ?? 0);
+    this.#audioLevelId = extId(AUDIO_LEVEL_URI);
+    this.#midId = extId(MID_URI);
+    this.#absSendTimeId = extId(ABS_SEND_TIME_URI);
     for (const d of this.#pending) if (d.consumer) d.negotiated = true;
     this.#settled();
     this.#reviewUpstream();
@@ -316,12 +385,104 @@ export class Peer {
   #release(): void {
     if (!this.dtlsConnected) return;
     const now = performance.now();
+    const fast = this.#startFast();
     for (const d of this.#downstream) {
       const c = d.consumer;
+      if (fast !== null && c && d.negotiated && d.sink.direct === null) d.sink.direct = this.#directSink(d, fast);
       if (c && d.negotiated && c.paused) {
         c.paused = false;
         c.producer.requestKeyframe(c.target, now);
       }
+    }
+  }
+
+  /** The fast path for this peer's transport, made once DTLS is up; null with the werift engine. */
+  #startFast(): FastTransport | null {
+    if (!this.#fastEngine || this.#fast !== null) return this.#fast;
+    try {
+      this.#fast = FastTransport.of(this.#dtls!);
+    } catch (error) {
+      // An SRTP profile or transport the fast path does not know: werift forwards for this peer.
+      log.warn("fast media path unavailable for a peer; werift forwards instead", { member: this.memberId, reason: String(error) });
+      this.#fastEngine = false;
+      for (const d of this.#downstream) d.sink.fast = false;
+      return null;
+    }
+    this.#ingress = this.#fast.receive(this.#onIngress);
+    this.#reportTimer = setInterval(() => this.#report(), REPORT_MS);
+    this.#reportTimer.unref?.();
+    watchNacks(this, true);
+    return this.#fast;
+  }
+
+  #directSink(d: Downstream, fast: FastTransport): DirectSink | null {
+    const t = d.transceiver;
+    const codec = t.sender.codec;
+    if (!codec) return null;
+    const kind = t.kind === "audio" ? "audio" : "video";
+    const mid = this.#midId > 0 && t.mid ? { mid: { id: this.#midId, value: t.mid } } : {};
+    const extensions = kind === "video" ? { ...mid, absSendTimeId: this.#absSendTimeId } : { ...mid, keep: [this.#audioLevelId] };
+    return new DirectSink({
+      ssrc: t.sender.ssrc,
+      payloadType: codec.payloadType,
+      clockRate: codec.clockRate,
+      kind,
+      srtp: fast.outbound,
+      sender: fast.sender,
+      // The CNAME werift put in the SDP for this m-line (private in its types).
+      cname: (t.sender as unknown as { cname?: string }).cname ?? "",
+      extensions,
+    });
+  }
+
+  /** The fast ingress's handler: a stream werift's receiver has named goes straight to its producer. */
+  readonly #onIngress = (p: IngressPacket): boolean => {
+    const route = this.#routes.get(p.header.ssrc);
+    if (route === undefined) return false;
+    if (!route.slot.open) return true;
+    const now = performance.now();
+    route.stats!.onPacket(p.header.sequenceNumber, p.header.timestamp, now);
+    let level = -1;
+    if (route.slot.source === "audio") {
+      const at = findExtension(p.mem.bytes, p.at, p.headerLength, this.#audioLevelId);
+      if (at >= 0) level = p.mem.bytes[at >>> 8]! & 0x7f;
+    }
+    this.#forward(route, p, level, now);
+    return true;
+  };
+
+  #forward(route: Route, rtp: ForwardedPacket, level: number, now: number): void {
+    const slot = route.slot;
+    if (slot.producer === null) slot.producer = this.#hooks.producerFor(slot.source);
+    if (route.producer !== slot.producer) {
+      route.producer = slot.producer;
+      route.layer = route.producer.layer(route.rid);
+    }
+    const producer = route.producer;
+    if (level >= 0 && !producer.paused) producer.speaking.note(level);
+    producer.receive(route.layer!, rtp, now);
+  }
+
+  /** Once a second: sender reports for what we forward, receiver reports for what the member sends. */
+  #report(): void {
+    const fast = this.#fast;
+    if (fast === null || this.#closed) return;
+    for (const d of this.#downstream) if (d.consumer) d.sink.direct?.sendReport();
+    const streams = this.#reportStreams;
+    streams.length = 0;
+    for (const r of this.#routes.values()) if (r.slot.open && r.stats) streams.push(r.stats);
+    if (streams.length === 0) return;
+    const now = performance.now();
+    fast.sendRtcp((b) => writeReceiverReport(b, 0, fast.feedbackSsrc, streams, now));
+  }
+
+  /** Generic NACKs upstream for the member's video packets that went missing (the NACK tick). */
+  sendNacks(now: number): void {
+    const fast = this.#fast;
+    if (fast === null || this.#closed) return;
+    for (const r of this.#routes.values()) {
+      const stats = r.stats;
+      if (stats?.nack && stats.nackDue(now)) fast.sendRtcp((b) => stats.writeNack(b, 0, fast.feedbackSsrc, now));
     }
   }
 
@@ -347,6 +508,13 @@ export class Peer {
       } else if (fb.count === FIR_COUNT) {
         for (const entry of (fb as unknown as { fir: { ssrc: number }[] }).fir) this.#keyframeWanted(entry.ssrc, now);
       }
+    } else if (packet.type === RtcpTransportLayerFeedback.type) {
+      const fb = (packet as RtcpTransportLayerFeedback).feedback;
+      if (fb.count === GenericNack.count) {
+        // werift's sender has no history for a fast m-line: the DirectSink's ring answers.
+        const direct = this.#bySenderSsrc.get((fb as GenericNack).mediaSourceSsrc)?.sink.direct;
+        if (direct) for (const seq of (fb as GenericNack).lost) direct.resend(seq);
+      }
     } else if (packet.type === RtcpRrPacket.type || packet.type === RtcpSrPacket.type) {
       let worst = -1;
       for (const report of (packet as RtcpRrPacket).reports) {
@@ -354,6 +522,11 @@ export class Peer {
         if (d?.consumer?.producer.kind === "video") worst = Math.max(worst, report.fractionLost / 256);
       }
       if (worst >= 0) this.bandwidth.onLoss(worst);
+      if (packet.type === RtcpSrPacket.type) {
+        const sr = packet as RtcpSrPacket;
+        const stats = this.#routes.get(sr.ssrc)?.stats;
+        if (stats) stats.onSenderReport(Number((sr.senderInfo.ntpTimestamp >> 16n) & 0xffffffffn), performance.now());
+      }
     }
   }
 
@@ -370,27 +543,26 @@ export class Peer {
   }
 
   #listen(slot: Upstream, track: MediaStreamTrack): void {
-    const rid = track.rid ?? "";
     const isAudio = slot.source === "audio";
-    let producer: Producer | null = null;
-    let layer: Layer | null = null;
+    const route: Route = { slot, rid: track.rid ?? "", stats: null, producer: null, layer: null };
     track.onReceiveRtp.subscribe((rtp, extensions) => {
       if (!slot.open) return;
-      if (slot.producer === null) slot.producer = this.#hooks.producerFor(slot.source);
-      if (producer !== slot.producer) {
-        producer = slot.producer;
-        layer = producer.layer(rid);
-      }
       const header = rtp.header;
-      if (isAudio) {
-        const level = extensions?.[AUDIO_LEVEL_URI] as { level: number } | undefined;
-        if (level !== undefined && !producer.paused) producer.speaking.note(level.level);
-        keepOnly(header.extensions, this.#audioLevelId);
-      } else {
-        // The member's own mid/rid/transport-cc values would mislead the receiving browser.
-        header.extensions.length = 0;
+      const now = performance.now();
+      if (this.#fast !== null) {
+        if (route.stats === null) {
+          // werift has told this stream's MID/RID apart: from the next packet on, the fast ingress takes it.
+          route.stats = new ReceptionStats(header.ssrc, isAudio ? 48000 : 90000, !isAudio);
+          this.#routes.set(header.ssrc, route);
+          stopWeriftReports(slot.transceiver);
+        }
+        route.stats.onPacket(header.sequenceNumber, header.timestamp, now);
       }
-      producer.receive(layer!, rtp, performance.now());
+      const level = isAudio ? ((extensions?.[AUDIO_LEVEL_URI] as { level: number } | undefined)?.level ?? -1) : -1;
+      if (isAudio) keepOnly(header.extensions, this.#audioLevelId);
+      // The member's own mid/rid/transport-cc values would mislead the receiving browser.
+      else header.extensions.length = 0;
+      this.#forward(route, rtp, level, now);
     });
   }
 
@@ -406,6 +578,10 @@ export class Peer {
     this.#closed = true;
     this.#markClosed();
     this.#settled();
+    watchNacks(this, false);
+    if (this.#reportTimer) clearInterval(this.#reportTimer);
+    for (const d of this.#downstream) d.sink.direct?.close();
+    this.#fast?.close();
     for (const slot of this.#upstream.values()) slot.producer = null;
     for (const d of this.#downstream) if (d.consumer) d.consumer.paused = true;
     await this.pc.close().catch(() => {});
@@ -418,6 +594,16 @@ export class Peer {
       negotiated: this.#downstream.filter((d) => d.consumer && d.negotiated).length,
     };
   }
+}
+
+/**
+ * werift's receiver keeps sending its own receiver reports, frozen at the last packet it saw, once
+ * the fast ingress takes the stream: they would contradict ours (and the member's browser bases its
+ * send rate on them). Its report loop waits on this signal; aborted, the loop ends and never restarts.
+ */
+function stopWeriftReports(transceiver: RTCRtpTransceiver): void {
+  const receiver = transceiver.receiver as unknown as { rtcpCancel?: AbortController };
+  receiver.rtcpCancel?.abort();
 }
 
 /** Keeps only the extension with this id, in place (no new array per packet). */

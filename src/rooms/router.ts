@@ -1,4 +1,3 @@
-import type { RtpPacket } from "werift";
 import { isVp8Keyframe, vp8KeyframeHeight, vp8KeyframeWidth } from "./vp8.ts";
 import { SpeakingDetector } from "./speaking.ts";
 import { SequenceGaps } from "./sequence.ts";
@@ -19,9 +18,18 @@ export function kindOf(source: Source): MediaKind {
   return source === "audio" ? "audio" : "video";
 }
 
-/** Where a consumer's packets leave. Today a werift RTCRtpSender (peer.ts); later a direct SRTP writer. */
+/**
+ * What the router reads and rewrites of a packet: werift's RtpPacket (its receiver) and the fast
+ * ingress's IngressPacket both fit. The router may rewrite sequenceNumber in place.
+ */
+export interface ForwardedPacket {
+  readonly header: { readonly ssrc: number; sequenceNumber: number; readonly timestamp: number; readonly marker: boolean };
+  readonly payload: Uint8Array;
+}
+
+/** Where a consumer's packets leave: a werift RTCRtpSender, or the fast path's DirectSink (peer.ts). */
 export interface RtpSink {
-  send(rtp: RtpPacket): void;
+  send(rtp: ForwardedPacket): void;
   /** The next packet comes from another stream (a layer switch): keep sequence and timestamp continuous. */
   restart(): void;
 }
@@ -86,7 +94,7 @@ export class Producer {
   }
 
   /** The hot path: one packet from the member, out to every consumer that wants this layer. */
-  receive(layer: Layer, rtp: RtpPacket, now: number): void {
+  receive(layer: Layer, rtp: ForwardedPacket, now: number): void {
     layer.ssrc = rtp.header.ssrc;
     const seq = layer.gaps.map(rtp.header.sequenceNumber, rtp.payload.length === 0);
     if (seq < 0) return;
