@@ -8,6 +8,7 @@ import { unlockRoutes } from "./appliance/unlock.ts";
 import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
 import { roomRoutes } from "./rooms/routes.ts";
+import { roomPageRoutes } from "./rooms/page.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
 
@@ -26,7 +27,8 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(identityRoutes(hearth))
     // The group page's "End session" ends the live room through the room service.
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
-    .use(roomRoutes(hearth, rooms));
+    .use(roomRoutes(hearth, rooms))
+    .use(roomPageRoutes(hearth, rooms));
   access.bind(app);
   return app;
 }

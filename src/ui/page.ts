@@ -23,7 +23,7 @@ export interface PageContext {
   scripts?: string[];
 }
 
-export function layout(ctx: PageContext, title: string, main: Html, opts: { status?: Html; scripts?: string[] } = {}): Html {
+export function layout(ctx: PageContext, title: string, main: Html, opts: { status?: Html; scripts?: string[]; styles?: string[] } = {}): Html {
   const s = shellStrings(ctx.locale);
   const scripts = [...new Set([...(ctx.scripts ?? []), ...(opts.scripts ?? [])])];
   return html`<!doctype html>
@@ -35,6 +35,7 @@ export function layout(ctx: PageContext, title: string, main: Html, opts: { stat
 <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true,"target":"#flash","swapOverride":"innerHTML"}]}'>
 ${ctx.csrfToken ? html`<meta name="csrf-token" content="${ctx.csrfToken}">` : ""}
 <link rel="stylesheet" href="${assetUrl("hearth.css")}">
+${(opts.styles ?? []).map((name) => html`<link rel="stylesheet" href="${assetUrl(name)}">\n`)}
 <link rel="icon" href="${assetUrl("favicon.svg")}" type="image/svg+xml">
 <script src="${assetUrl("htmx.min.js")}" defer></script>
 <script src="${assetUrl("shell.js")}" defer></script>
