@@ -587,11 +587,26 @@ export class Peer {
     await this.pc.close().catch(() => {});
   }
 
-  stats(): { upstream: Source[]; downstream: number; negotiated: number } {
+  stats(): {
+    upstream: Source[];
+    downstream: number;
+    negotiated: number;
+    engine: "fast" | "werift";
+    /** The fast path's counters: member's packets it took, packets it sent to the member, resent on NACK. */
+    fast: { received: number; sent: number; retransmitted: number } | null;
+  } {
+    let sent = 0;
+    let retransmitted = 0;
+    for (const d of this.#downstream) {
+      sent += d.sink.direct?.packets ?? 0;
+      retransmitted += d.sink.direct?.retransmitted ?? 0;
+    }
     return {
       upstream: [...this.#upstream.values()].filter((s) => s.open).map((s) => s.source),
       downstream: this.#downstream.filter((d) => d.consumer).length,
       negotiated: this.#downstream.filter((d) => d.consumer && d.negotiated).length,
+      engine: this.#fastEngine ? "fast" : "werift",
+      fast: this.#fast ? { received: this.#ingress?.counters.rtp ?? 0, sent, retransmitted } : null,
     };
   }
 }

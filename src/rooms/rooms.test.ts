@@ -111,7 +111,7 @@ describe("rooms: media through the SFU", () => {
   });
 
   test("a subscriber's FIR reaches the publisher as a keyframe request, and its NACK is answered from the server's history", async () => {
-    const { clinician, members } = await liveRoom(1);
+    const { g, clinician, members } = await liveRoom(1);
     const [m] = members;
     const key = `${clinician.memberId}:camera`;
     await until(() => packets(m!, key) > 10, 3000, "video");
@@ -123,6 +123,16 @@ describe("rooms: media through the SFU", () => {
     const repeatsBefore = s.repeats;
     await m!.sendNack(key, [(s.lastSeq - 3) & 0xffff, (s.lastSeq - 2) & 0xffff]);
     await until(() => s.repeats >= repeatsBefore + 2, 2000, "retransmissions");
+    // Media went through the engine the server was configured with (HEARTH_SFU_ENGINE).
+    const peer = world.rooms.room(g.sessionId)!.stats().members.find((x) => x.id === m!.memberId)!.peer!;
+    expect(peer.engine).toBe(world.hearth.config.sfuEngine);
+    if (peer.engine === "fast") {
+      expect(peer.fast!.received).toBeGreaterThan(10);
+      expect(peer.fast!.sent).toBeGreaterThan(10);
+      expect(peer.fast!.retransmitted).toBeGreaterThanOrEqual(2);
+    } else {
+      expect(peer.fast).toBeNull();
+    }
   });
 
   test("a page that saw its connection fail asks for a fresh one; media carries on, no knock", async () => {
