@@ -422,7 +422,7 @@ function idOf(c: Client): number {
   return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
 }
 
-test("the clinician's controls: decline, lock, mute, screens for members, back to the waiting room, remove; low bandwidth; leave", async () => {
+test("the clinician's controls: decline, lock, mute, camera off and on, screens for members, back to the waiting room, remove; low bandwidth; leave", async () => {
   // People made through the real ceremonies (software authenticators, fast); the first test
   // covers registering and opening the session through the pages.
   const nina = await accept(server, await invite(admin, "clinician"), "Nina Clinician");
@@ -469,6 +469,16 @@ test("the clinician's controls: decline, lock, mute, screens for members, back t
   await pat.page.getByRole("button", { name: "Mute", exact: true }).click();
   await pat.page.locator("#announcer").getByText("You are unmuted").waitFor();
   await untilFlowing(clinician, [{ from: pat, source: "audio" }], "Pat unmuted");
+
+  // Camera off and on again: the others see the initials instead, then the video again.
+  await pat.page.getByRole("button", { name: "Camera off" }).click();
+  await pat.page.locator("#announcer").getByText("Your camera is off").waitFor();
+  const patTile = clinician.page.locator(`.tile[data-member="${pat.memberId}"]`);
+  await patTile.getByText("camera off").waitFor();
+  await patTile.locator(".tile-avatar").getByText("PM").waitFor();
+  await pat.page.getByRole("button", { name: "Camera off" }).click();
+  await untilFlowing(clinician, [{ from: pat, source: "camera" }], "Pat's camera on again");
+  await until(async () => (await tileTrack(clinician, pat)) !== "", "Pat's video in the tile");
 
   // Members may share once allowed; withdrawing it stops their share.
   expect(await pat.page.getByRole("button", { name: "Share screen" }).isVisible()).toBe(false);

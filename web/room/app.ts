@@ -104,7 +104,8 @@ export class SessionPage {
   announce(text: string): void {
     const region = byId("announcer");
     const now = Date.now();
-    const joined = now - this.#announcedAt < 1200 && region.textContent ? `${region.textContent} ${text}.` : `${text}.`;
+    const sentence = /[.…!?]$/.test(text) ? text : `${text}.`;
+    const joined = now - this.#announcedAt < 1200 && region.textContent ? `${region.textContent} ${sentence}` : sentence;
     this.#announcedAt = now;
     region.textContent = joined;
   }
