@@ -32,7 +32,7 @@ import { loadConfig } from "../src/config.ts";
 import { openHearth } from "../src/server.ts";
 import { hashToken } from "../src/identity/tokens.ts";
 import { Client, invite } from "../src/identity/test-client.ts";
-import type { TestServer } from "../tests/harness.ts";
+import { freePort, type TestServer } from "../tests/harness.ts";
 
 const MAIN = join(import.meta.dir, "..", "src", "main.ts");
 
@@ -134,13 +134,6 @@ async function storePass(dataDir: string, rounds: number): Promise<{ acks: numbe
     problems.push(...found.map((p) => `round ${round + 1}: ${p}`));
   }
   return { acks: acks.length, problems };
-}
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
 }
 
 async function waitHealthy(port: number, proc: Bun.Subprocess): Promise<boolean> {

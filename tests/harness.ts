@@ -4,6 +4,14 @@ import { join } from "node:path";
 import { loadConfig, type Config } from "../src/config.ts";
 import { startServer, type Running } from "../src/server.ts";
 
+/** A TCP port nothing listens on right now (for a server started as a child process). */
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
 /** A temp data dir that removes itself. */
 export function tempDir(prefix = "hearth-test-"): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), prefix));

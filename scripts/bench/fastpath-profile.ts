@@ -10,7 +10,7 @@
  */
 import { chromium } from "playwright-core";
 import { RTCPeerConnection, RTCRtpCodecParameters, type RTCDtlsTransport } from "werift";
-import { guardWeriftSockets, loopbackStunSink, peerConfig } from "../../src/rooms/ice.ts";
+import { guardWeriftSockets, loopbackMemberIce, loopbackStunSink, peerConfig } from "../../src/rooms/ice.ts";
 
 const PROFILE_NAMES: Record<number, string> = { 1: "AES_CM_128_HMAC_SHA1_80", 7: "AEAD_AES_128_GCM" };
 
@@ -79,11 +79,7 @@ async function withWerift(): Promise<string> {
   // As scripts/bench/sfu-bot.ts configures its members (no srtp option: werift's defaults).
   const bot = new RTCPeerConnection({
     codecs: { video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })] },
-    iceServers: [{ urls: stun }],
-    iceStunGatherTimeout: 0.05,
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
+    ...loopbackMemberIce(stun),
     bundlePolicy: "max-bundle",
   });
   try {

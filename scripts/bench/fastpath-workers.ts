@@ -30,7 +30,7 @@ function pssMb(pid = process.pid): number {
 /** One connection and 1,000 packets through the fast path; resolves with what the member received. */
 async function work(): Promise<{ received: number; engine: string; send: string }> {
   const { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } = await import("werift");
-  const { guardWeriftSockets, loopbackStunSink, peerConfig } = await import("../../src/rooms/ice.ts");
+  const { guardWeriftSockets, loopbackMemberIce, loopbackStunSink, peerConfig } = await import("../../src/rooms/ice.ts");
   const { FastTransport } = await import("../../src/rooms/fastpath/transport.ts");
   const { DirectSink } = await import("../../src/rooms/fastpath/sink.ts");
   const { defaultEngine } = await import("../../src/rooms/fastpath/engine.ts");
@@ -42,11 +42,7 @@ async function work(): Promise<{ received: number; engine: string; send: string 
   if (server.iceGatheringState !== "complete") await server.iceGatheringStateChange.watch((s) => s === "complete", 5000);
   const member = new RTCPeerConnection({
     codecs: { video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })] },
-    iceServers: [{ urls: stun }],
-    iceStunGatherTimeout: 0.05,
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
+    ...loopbackMemberIce(stun),
   });
   let received = 0;
   member.ontrack = (e) => e.track.onReceiveRtp.subscribe(() => received++);

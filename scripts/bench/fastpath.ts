@@ -35,7 +35,7 @@ import {
   useSdesMid,
   type RTCRtpTransceiver,
 } from "werift";
-import { guardWeriftSockets, loopbackStunSink, peerConfig } from "../../src/rooms/ice.ts";
+import { guardWeriftSockets, loopbackMemberIce, loopbackStunSink, peerConfig } from "../../src/rooms/ice.ts";
 import { defaultEngine } from "../../src/rooms/fastpath/engine.ts";
 import { IngressPacket } from "../../src/rooms/fastpath/ingress.ts";
 import { Memory } from "../../src/rooms/fastpath/libcrypto.ts";
@@ -82,11 +82,7 @@ async function member(): Promise<void> {
   const pc = new RTCPeerConnection({
     codecs: { video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96 })] },
     headerExtensions: { video: [useSdesMid(), useAbsSendTime()] },
-    iceServers: [{ urls: stun }],
-    iceStunGatherTimeout: 0.05,
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
+    ...loopbackMemberIce(stun),
     bundlePolicy: "max-bundle",
   });
   const decrypted = new Map<number, number>();

@@ -13,13 +13,13 @@
  */
 import * as age from "age-encryption";
 import { mkdtempSync, rmSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import { Vault } from "../../src/store/vault.ts";
 import { openHearth } from "../../src/server.ts";
 import { loadConfig } from "../../src/config.ts";
 import { createBackup } from "../../src/store/backup.ts";
+import { freePort } from "../../tests/harness.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 const arg = (name: string, fallback: number) => {
@@ -29,16 +29,6 @@ const arg = (name: string, fallback: number) => {
 const RUNS = arg("--runs", 5);
 const BACKUP_MB = arg("--backup-mb", 200);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function pct(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
@@ -47,7 +37,7 @@ function pct(values: number[], p: number): number {
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
 async function startAndPoll(dataDir: string): Promise<{ ms: number; proc: ReturnType<typeof Bun.spawn>; port: number }> {
-  const port = await freePort();
+  const port = freePort();
   const t0 = performance.now();
   const proc = Bun.spawn(["bun", MAIN, "serve"], {
     env: { ...process.env, HEARTH_DATA_DIR: dataDir, HEARTH_PORT: String(port), HEARTH_HOST: "127.0.0.1" },

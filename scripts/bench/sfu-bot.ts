@@ -23,7 +23,7 @@ import {
   useAbsSendTime,
   RTCRtpCodecParameters,
 } from "werift";
-import { guardWeriftSockets, loopbackStunSink } from "../../src/rooms/ice.ts";
+import { guardWeriftSockets, loopbackMemberIce, loopbackStunSink } from "../../src/rooms/ice.ts";
 import type { ServerMessage } from "../../src/rooms/protocol.ts";
 import type { Source } from "../../src/rooms/router.ts";
 import { isVp8Keyframe } from "../../src/rooms/vp8.ts";
@@ -127,11 +127,7 @@ export class Bot {
         ],
       },
       headerExtensions: { audio: [useSdesMid(), useAudioLevelIndication()], video: [useSdesMid(), useAbsSendTime()] },
-      iceServers: [{ urls: this.#opts.stun }],
-      iceStunGatherTimeout: 0.05,
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: ["127.0.0.1"],
+      ...loopbackMemberIce(this.#opts.stun),
       bundlePolicy: "max-bundle",
     });
     pc.ontrack = (e) => this.#count(e.track, e.transceiver);

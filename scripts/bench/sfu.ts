@@ -19,7 +19,6 @@
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -27,6 +26,7 @@ import { loadConfig } from "../../src/config.ts";
 import { openHearth } from "../../src/server.ts";
 import { loopbackStunSink } from "../../src/rooms/ice.ts";
 import { makeGroup, type GroupFixture } from "../../tests/room-fixture.ts";
+import { freePort } from "../../tests/harness.ts";
 import { Bot } from "./sfu-bot.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
@@ -49,16 +49,6 @@ const { values } = parseArgs({
 
 const log = (line: string) => console.error(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
@@ -225,7 +215,7 @@ async function main(): Promise<void> {
   }
 
   const dir = mkdtempSync(join(tmpdir(), "hearth-sfu-bench-"));
-  const port = await freePort();
+  const port = freePort();
   const env: Record<string, string> = {
     HEARTH_DATA_DIR: dir,
     HEARTH_PORT: String(port),

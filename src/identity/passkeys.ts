@@ -19,6 +19,10 @@ import { newToken } from "./tokens.ts";
  * The RP ID and origin come from the public URL (https://name:port in a clinic,
  * http://localhost:PORT in development and tests, where localhost is a secure context).
  */
+
+/** ES256, EdDSA, RS256: what phones, laptops and security keys offer. */
+const ALGORITHMS = [-7, -8, -257];
+
 export function relyingParty(hearth: Hearth): { id: string; origin: string; name: string } {
   const url = new URL(hearth.config.publicUrl);
   return { id: url.hostname, origin: url.origin, name: "Hearth" };
@@ -180,7 +184,7 @@ export async function registrationOptions(
     excludeCredentials: user.exclude.map((k) => ({ id: k.credentialId, transports: k.transports })),
     authenticatorSelection: { residentKey: "required", userVerification: "required" },
     // ES256, EdDSA, RS256: what platform authenticators and security keys offer.
-    supportedAlgorithmIDs: [-7, -8, -257],
+    supportedAlgorithmIDs: ALGORITHMS,
   });
 }
 
@@ -194,7 +198,7 @@ export async function verifyRegistration(hearth: Hearth, response: RegistrationR
       expectedOrigin: rp.origin,
       expectedRPID: rp.id,
       requireUserVerification: true,
-      supportedAlgorithmIDs: [-7, -8, -257],
+      supportedAlgorithmIDs: ALGORITHMS,
     });
     if (!result.verified) return null;
     const { credential, credentialBackedUp } = result.registrationInfo;

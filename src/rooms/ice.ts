@@ -140,6 +140,20 @@ export function peerConfig(settings: RtcSettings): Partial<PeerConfig> {
 }
 
 /**
+ * ICE settings for a werift member on this same machine (test bots, the load tool): loopback
+ * only, nothing gathered from the interfaces, STUN to the given sink so nothing leaves the box.
+ */
+export function loopbackMemberIce(stun: string): Partial<PeerConfig> {
+  return {
+    iceServers: [{ urls: stun }],
+    iceStunGatherTimeout: 0.05,
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+  };
+}
+
+/**
  * Keeps a browser's candidate only if it names a literal address: werift would resolve a name
  * with DNS, or an mDNS ".local" name with multicast, and neither may leave the box. Browsers
  * that hide their address still connect: their checks reach our host candidates and werift

@@ -4,7 +4,7 @@ import { Bot } from "../../scripts/bench/sfu-bot.ts";
 import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
 import { findSession } from "../clinic/sessions.ts";
 import { visitsOf } from "./attendance.ts";
-import { loopbackStunSink, rtcSettings } from "./ice.ts";
+import { loopbackMemberIce, loopbackStunSink, rtcSettings } from "./ice.ts";
 import { Room, type Socket } from "./room.ts";
 import { MAX_SDP, type ServerMessage } from "./protocol.ts";
 
@@ -190,7 +190,7 @@ describe("rooms: the waiting room is enforced by the server", () => {
     const welcome = await outsider.connect();
     expect(welcome).toMatchObject({ type: "welcome", state: "waiting" });
     // A real offer and answer from its own werift peer, sent as if the page were in the call.
-    const own = new RTCPeerConnection({ iceServers: [{ urls: stun }], iceStunGatherTimeout: 0.05, iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"] });
+    const own = new RTCPeerConnection(loopbackMemberIce(stun));
     own.addTransceiver("video", { direction: "recvonly" });
     own.addTransceiver("audio", { direction: "recvonly" });
     await own.setLocalDescription(await own.createOffer());

@@ -12,7 +12,7 @@ import {
   type RTCRtpTransceiver,
   type RtcpPacket,
 } from "werift";
-import { guardWeriftSockets, loopbackStunSink, peerConfig } from "../ice.ts";
+import { guardWeriftSockets, loopbackMemberIce, loopbackStunSink, peerConfig } from "../ice.ts";
 import { ReceptionStats, writePli, writeReceiverReport } from "./feedback.ts";
 import { type IngressPacket } from "./ingress.ts";
 import { AEAD_AES_128_GCM } from "./kdf.ts";
@@ -56,11 +56,7 @@ beforeAll(async () => {
   member = new RTCPeerConnection({
     codecs: { video: [new RTCRtpCodecParameters({ mimeType: "video/VP8", clockRate: 90000, payloadType: 96, rtcpFeedback: [{ type: "nack", parameter: "pli" }] })] },
     headerExtensions: { video: [useSdesMid()] },
-    iceServers: [{ urls: stun }],
-    iceStunGatherTimeout: 0.05,
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
+    ...loopbackMemberIce(stun),
     bundlePolicy: "max-bundle",
   });
   member.ontrack = (e) => e.track.onReceiveRtp.subscribe((rtp) => memberGot.push(rtp));
