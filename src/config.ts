@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { isIP } from "node:net";
 import { t } from "elysia";
 import { Value } from "@sinclair/typebox/value";
+import { DEFAULT_SAFE_LOAD_PCT } from "./rooms/admission.ts";
 
 /**
  * One validated configuration object, read from the environment.
@@ -46,6 +47,13 @@ export const ConfigSchema = t.Object({
    * `werift` (werift's stock RTCRtpSender per subscriber), kept until the load tool confirms the targets.
    */
   sfuEngine: t.UnionEnum(["fast", "werift"]),
+  /**
+   * Forwarded packets/s the SFU carries at full load (admission control, src/rooms/admission.ts);
+   * unset, a cautious figure per SFU core (DEFAULT_PPS_PER_CORE there).
+   */
+  sfuCapacityPps: t.Optional(t.Integer({ minimum: 100, maximum: 10_000_000 })),
+  /** Percent of that capacity, and of the box's CPU, past which new members join with sound only. */
+  sfuSafeLoadPct: t.Integer({ minimum: 10, maximum: 100 }),
 });
 
 export type Config = typeof ConfigSchema.static;
@@ -71,6 +79,8 @@ const explain: Record<string, string> = {
   "/idleMinutesStaff": "HEARTH_IDLE_MINUTES_STAFF must be a number of minutes from 1 to 240.",
   "/idleMinutes": "HEARTH_IDLE_MINUTES must be a number of minutes from 1 to 720.",
   "/httpPort": "HEARTH_HTTP_PORT must be a port number from 0 to 65535.",
+  "/sfuCapacityPps": "HEARTH_SFU_CAPACITY_PPS must be a number of forwarded packets per second from 100 to 10000000.",
+  "/sfuSafeLoadPct": "HEARTH_SFU_SAFE_LOAD_PCT must be a percentage from 10 to 100.",
 };
 
 const TLS_MODES = ["auto", "files", "proxy", "off"] as const;
@@ -146,7 +156,9 @@ function readRtc(env: Env) {
   }
   const engine = env.HEARTH_SFU_ENGINE?.trim() || SFU_ENGINE_DEFAULT;
   if (engine !== "fast" && engine !== "werift") throw new ConfigError(`HEARTH_SFU_ENGINE must be fast or werift, not "${engine}".`);
-  return { rtcAddresses, rtcPorts, rtcStun, sfuEngine: engine as "fast" | "werift" };
+  const sfuCapacityPps = env.HEARTH_SFU_CAPACITY_PPS ? int(env, "HEARTH_SFU_CAPACITY_PPS", 0) : undefined;
+  const sfuSafeLoadPct = int(env, "HEARTH_SFU_SAFE_LOAD_PCT", DEFAULT_SAFE_LOAD_PCT);
+  return { rtcAddresses, rtcPorts, rtcStun, sfuEngine: engine as "fast" | "werift", sfuCapacityPps, sfuSafeLoadPct };
 }
 
 export function loadConfig(env: Env = process.env): Config {
