@@ -10,6 +10,7 @@
  * an audio-only member asks for video, and headroom() for the clinician's view.
  */
 import type { Hearth } from "../context.ts";
+import type { HeadroomView } from "./protocol.ts";
 
 /** What the room looks like just before the newcomer (or the new video) is added; the newcomer is not counted. */
 export interface RoomShape {
@@ -250,4 +251,9 @@ export function admissionFor(hearth: Pick<Hearth, "config" | "health">, forwarde
     // Three missed samples: the sampler has stopped, and an old figure would mislead.
     cpuMaxAgeMs: 3 * hearth.config.healthIntervalMs,
   });
+}
+
+/** What the clinician's page is sent (the `room` message's `headroom`): the level and counts, not the rates. */
+export function headroomView(h: Headroom): HeadroomView {
+  return { level: h.level, percentFree: h.percentFree, ...(h.videoJoinsLeft === undefined ? {} : { videoJoinsLeft: h.videoJoinsLeft }) };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { addPerson, cookieFor, startRoomServer, type RoomWorld } from "../../tests/room-fixture.ts";
 import { closeSession, openSession } from "../clinic/sessions.ts";
+import { describeHeadroom } from "../../web/room/headroom.ts";
+import { sessionPageStrings } from "./page-strings.ts";
 
 /**
  * The session page (GET /sessions/:id): who may open it is the room's own decision, refusals
@@ -36,6 +38,9 @@ describe("the session page", () => {
     for (const id of ["btn-mic", "btn-camera", "btn-share", "btn-audio-only", "btn-low"]) expect(page).toMatch(new RegExp(`<button type="button" id="${id}" class="toggle secondary" aria-pressed="false"`));
     expect(page).toContain('role="status"');
     expect(page).not.toMatch(/style="/);
+    // The place where the box's "sound only for now" is explained; no clinician's headroom.
+    expect(page).toMatch(/<div id="capacity-notice" class="notice notice-info" role="note" aria-labelledby="capacity-title" hidden>/);
+    expect(page).not.toContain('id="headroom-panel"');
   });
 
   test("the group's clinician gets the clinician's panels; French when the browser asks for it", async () => {
@@ -45,6 +50,11 @@ describe("the session page", () => {
     const page = await res.text();
     expect(page).toContain('data-role="clinician"');
     expect(page).toContain('id="waiting-panel"');
+    // The box's headroom: a heading, a meter named by it, the words beside it (shown once the room says).
+    expect(page).toContain('<section id="headroom-panel" class="side-panel" aria-labelledby="headroom-title" hidden>');
+    expect(page).toContain("Place pour la vidéo sur l&#39;appareil");
+    expect(page).toMatch(/<meter id="headroom-meter"[^>]* aria-labelledby="headroom-title" aria-describedby="headroom-text">/);
+    expect(page).not.toContain('id="capacity-notice"');
     expect(page).toContain('<html lang="fr"');
     expect(page).toContain("Salle d&#39;attente");
     expect(page).toContain("Terminer la séance pour tout le monde");
@@ -80,5 +90,19 @@ describe("the session page", () => {
     const ended = await get(`/sessions/${g.sessionId}`, g.members[0]);
     expect(ended.status).toBe(410);
     expect(await ended.text()).toContain("This session has ended.");
+  });
+});
+
+describe("the clinician's headroom, in words", () => {
+  const en = sessionPageStrings("en");
+  test("the level comes first, then the share free and who else could come with video", () => {
+    expect(describeHeadroom(en, { level: "ample", percentFree: 62, videoJoinsLeft: 4 })).toBe("Ample: 62% free. About 4 more people can join this session with video.");
+    expect(describeHeadroom(en, { level: "limited", percentFree: 12, videoJoinsLeft: 1 })).toBe("Limited: 12% free. One more person can join this session with video.");
+    expect(describeHeadroom(en, { level: "ample", percentFree: 97, videoJoinsLeft: 64 })).toBe("Ample: 97% free. Many more people can join this session with video.");
+    expect(describeHeadroom(en, { level: "limited", percentFree: 20 })).toBe("Limited: 20% free.");
+    expect(describeHeadroom(en, { level: "full", percentFree: 0, videoJoinsLeft: 0 })).toContain("New members join with sound only");
+    expect(describeHeadroom(sessionPageStrings("fr"), { level: "ample", percentFree: 50, videoJoinsLeft: 3 })).toBe(
+      "Large : 50 % libre. Environ 3 personnes de plus peuvent rejoindre cette séance avec la vidéo.",
+    );
   });
 });

@@ -58,6 +58,11 @@ function clinicianPanels(s: S): Html {
 <ul id="waiting-list" class="waiting-list"></ul>
 <button type="button" id="admit-all" hidden>${s.admitAll}</button>
 </section>
+<section id="headroom-panel" class="side-panel" aria-labelledby="headroom-title" hidden>
+<h2 id="headroom-title">${s.headroomTitle}</h2>
+<meter id="headroom-meter" min="0" max="100" low="25" high="50" optimum="100" value="100" aria-labelledby="headroom-title" aria-describedby="headroom-text"></meter>
+<p id="headroom-text" data-level=""></p>
+</section>
 <section class="side-panel" aria-labelledby="session-controls-title">
 <h2 id="session-controls-title">${s.sessionControls}</h2>
 <div class="stack">
@@ -77,6 +82,7 @@ ${role === "clinician" ? html`<a id="knock-alert" class="knock-alert" href="#wai
 <div class="room-layout">
 <div id="room-main" class="room-main">
 <p id="self-sharing" class="notice notice-info" hidden>${s.youAreSharing}</p>
+${role === "member" ? html`<div id="capacity-notice" class="notice notice-info" role="note" aria-labelledby="capacity-title" hidden><p><strong id="capacity-title">${s.capacityTitle}</strong></p><p id="capacity-text"></p></div>` : ""}
 <figure id="stage" class="stage" hidden><video id="stage-video" autoplay muted playsinline></video><figcaption id="stage-caption"></figcaption></figure>
 <ul id="tiles" class="tiles" aria-label="${s.tilesLabel}"></ul>
 <p id="more-tiles" class="muted" hidden></p>

@@ -138,11 +138,24 @@ export type ErrorCode =
   | "bad-candidate"
   | "screens-not-allowed"
   | "audio-only"
+  | "at-capacity"
   | "too-many-messages"
   | "locked"
   | "removed"
   | "ended"
   | "replaced";
+
+/**
+ * How much more the appliance can carry, as the clinician sees it (src/rooms/admission.ts):
+ * `full` means new members join with sound only.
+ */
+export interface HeadroomView {
+  level: "ample" | "limited" | "full";
+  /** Share of the safe load still free, 0-100. */
+  percentFree: number;
+  /** About how many more people could join this session with video (counted up to 64). */
+  videoJoinsLeft?: number;
+}
 
 /** Everything the server sends. */
 export type ServerMessage =
@@ -154,6 +167,8 @@ export type ServerMessage =
       members: MemberView[];
       /** Present for the clinician only. */
       waiting?: { id: number; name: string }[];
+      /** The appliance's headroom; for the clinician only. */
+      headroom?: HeadroomView;
     }
   | { type: "admitted" }
   | { type: "waiting"; reason: "knocked" | "sent-back" }
@@ -161,6 +176,11 @@ export type ServerMessage =
   | { type: "removed" }
   | { type: "ended" }
   | { type: "muted" }
+  /**
+   * The appliance is at capacity: this member is in audio-only mode (no video either way) although
+   * they did not choose it. `message` says so kindly, in their language; they may try video later.
+   */
+  | { type: "audio-only"; reason: "capacity"; message: string }
   | { type: "offer"; seq: number; fresh: boolean; sdp: string; send: { mid: string; source: Source }[]; receive: { mid: string; memberId: number; source: Source }[] }
   | { type: "speaking"; memberId: number; speaking: boolean }
   | { type: "error"; code: ErrorCode; message: string; ref?: string };

@@ -14,6 +14,8 @@ export const roomStrings = defineStrings(
     "bad-candidate": "A network address from your browser could not be used.",
     "screens-not-allowed": "The clinician has not allowed members to share their screen.",
     "audio-only": "You chose audio only, so video is off. Turn audio only off to use your camera or share your screen.",
+    "at-capacity":
+      "The clinic's video system is busy right now, so you are on sound only. Nothing is wrong with your connection: everyone can hear you, and you can hear everyone. You can try video again in a few minutes.",
     "too-many-messages": "This page sent too many messages at once and was disconnected. Reload the page to come back.",
     locked: "The clinician has locked this session; nobody new can join now.",
     removed: "The clinician has removed you from this session.",
@@ -36,6 +38,8 @@ export const roomStrings = defineStrings(
     "bad-candidate": "Une adresse réseau de votre navigateur n'a pas pu être utilisée.",
     "screens-not-allowed": "Le ou la clinicienne n'a pas autorisé le partage d'écran des membres.",
     "audio-only": "Vous avez choisi l'audio seul : la vidéo est coupée. Désactivez l'audio seul pour utiliser votre caméra ou partager votre écran.",
+    "at-capacity":
+      "Le système vidéo de la clinique est très sollicité en ce moment : vous êtes en audio seul. Votre connexion n'y est pour rien : tout le monde vous entend, et vous entendez tout le monde. Vous pourrez réessayer la vidéo dans quelques minutes.",
     "too-many-messages": "Cette page a envoyé trop de messages à la fois et a été déconnectée. Rechargez la page pour revenir.",
     locked: "Le ou la clinicienne a verrouillé la séance : personne d'autre ne peut entrer pour l'instant.",
     removed: "Le ou la clinicienne vous a retiré de la séance.",

@@ -8,6 +8,7 @@ import { chime, LevelMeter } from "./audio.ts";
 import { ConnectionCheck } from "./check.ts";
 import { byId, el, maybeId, setPressed } from "./dom.ts";
 import { Grid } from "./grid.ts";
+import { HeadroomPanel } from "./headroom.ts";
 import { MediaLink } from "./link.ts";
 import { LocalMedia, type Source } from "./local.ts";
 import { PeopleList, WaitingList } from "./people.ts";
@@ -39,6 +40,12 @@ export class SessionPage {
   #meter: LevelMeter | null = null;
   #meterTrack: MediaStreamTrack | null = null;
   #heardMic = false;
+  /**
+   * Audio-only because the box is at capacity, not by choice: the server decides when it ends
+   * (its `room` message shows this member with video again), and the page never asks for
+   * audio-only on the person's behalf while it lasts.
+   */
+  #heldAudioOnly = false;
 
   readonly local: LocalMedia;
   readonly link: MediaLink;
@@ -48,6 +55,7 @@ export class SessionPage {
   readonly grid: Grid;
   readonly people: PeopleList;
   readonly waitingList: WaitingList | null;
+  readonly headroom: HeadroomPanel | null;
 
   constructor(readonly root: HTMLElement) {
     const lang = document.documentElement.lang;
@@ -77,6 +85,7 @@ export class SessionPage {
     this.grid = new Grid(this.s, this.local, this.link);
     this.people = new PeopleList(this.s, this.clinician, send);
     this.waitingList = this.clinician ? new WaitingList(this.s, send) : null;
+    this.headroom = this.clinician ? new HeadroomPanel(this.s) : null;
   }
 
   start(): void {
@@ -149,6 +158,8 @@ export class SessionPage {
           this.spokeAt.set(msg.memberId, Date.now());
         } else this.speaking.delete(msg.memberId);
         return this.#render();
+      case "audio-only":
+        return this.#holdAudioOnly(msg.message);
       case "muted":
         this.local.setMicOn(false);
         setPressed(byId("btn-mic"), true);
@@ -165,7 +176,7 @@ export class SessionPage {
     }
   }
 
-  #error(msg: Extract<ServerMessage, { type: "error" }>): void {
+  async #error(msg: Extract<ServerMessage, { type: "error" }>): Promise<void> {
     switch (msg.code) {
       case "stale-answer":
       case "bad-answer":
@@ -180,6 +191,9 @@ export class SessionPage {
         return this.#finish(this.s.replacedTitle, msg.message);
       case "too-many-messages":
         return this.#finish(this.s.lostTitle, this.s.flooded);
+      case "at-capacity":
+        // Asked for video while the box is still full: still sound only, and the same explanation.
+        return this.#holdAudioOnly(msg.message);
       case "screens-not-allowed":
       case "audio-only":
         if (msg.ref === "share") {
@@ -200,7 +214,8 @@ export class SessionPage {
     // What the person chose before coming in (or before the connection dropped) carries over.
     await this.local.ready;
     if (!this.local.micOn || !this.local.mic) this.send({ type: "mic", on: false });
-    if (this.local.audioOnly || this.local.lowBandwidth) this.send({ type: "mode", audioOnly: this.local.audioOnly, lowBandwidth: this.local.lowBandwidth });
+    const chosenAudioOnly = this.local.audioOnly && !this.#heldAudioOnly;
+    if (chosenAudioOnly || this.local.lowBandwidth) this.send({ type: "mode", ...(this.#heldAudioOnly ? {} : { audioOnly: this.local.audioOnly }), lowBandwidth: this.local.lowBandwidth });
     if (!this.local.cameraOn && !this.local.audioOnly) this.send({ type: "camera", on: false });
     // A share that ended while the socket was down: the server still thinks it is on.
     if (wasIn && !this.local.screen) this.send({ type: "share", on: false });
@@ -218,6 +233,7 @@ export class SessionPage {
     this.screensAllowed = msg.screensAllowed;
     for (const m of msg.members) if (m.speaking) this.speaking.add(m.id);
     const self = msg.members.find((m) => m.id === this.selfId);
+    if (self && this.#heldAudioOnly && !self.audioOnly) void this.#releaseAudioOnly();
     // The server stopped this member's share (the clinician withdrew permission).
     if (self && !self.sharing && this.local.screen) {
       this.local.stopScreen();
@@ -230,6 +246,10 @@ export class SessionPage {
         for (const w of fresh) this.announce(fill(this.s.knocked, { name: w.name }));
       }
       document.title = msg.waiting.length ? `(${msg.waiting.length}) ${this.#baseTitle}` : this.#baseTitle;
+    }
+    if (this.headroom && msg.headroom) {
+      const change = this.headroom.render(msg.headroom);
+      if (change) this.announce(change);
     }
     const lock = maybeId("lock-room");
     if (lock) setPressed(lock, msg.locked);
@@ -445,6 +465,8 @@ export class SessionPage {
     });
     on("btn-share", () => this.#setShare(!this.local.screen));
     on("btn-audio-only", async (b) => {
+      // Held by the box: ask for video; the server's answer (room or at-capacity) does the rest.
+      if (this.#heldAudioOnly) return void this.send({ type: "mode", audioOnly: false });
       const value = !this.local.audioOnly;
       await this.local.setAudioOnly(value);
       setPressed(b, value);
@@ -485,6 +507,36 @@ export class SessionPage {
     byId<HTMLSelectElement>("camera-select").addEventListener("change", async (e) => {
       await this.local.useCamera((e.target as HTMLSelectElement).value);
     });
+  }
+
+  /** The box is at capacity: sound only, told plainly; the person may ask for video later. */
+  async #holdAudioOnly(message: string): Promise<void> {
+    this.#heldAudioOnly = true;
+    if (!this.local.audioOnly) await this.local.setAudioOnly(true);
+    setPressed(byId("btn-audio-only"), true);
+    setPressed(byId("btn-share"), false);
+    const notice = maybeId("capacity-notice");
+    if (notice) {
+      byId("capacity-text").textContent = message;
+      notice.hidden = false;
+    }
+    this.#shareButton();
+    this.#preview();
+    this.#render();
+    this.announce(message);
+  }
+
+  /** The server gave this member video again: the camera comes back as they had it. */
+  async #releaseAudioOnly(): Promise<void> {
+    this.#heldAudioOnly = false;
+    const notice = maybeId("capacity-notice");
+    if (notice) notice.hidden = true;
+    await this.local.setAudioOnly(false);
+    setPressed(byId("btn-audio-only"), false);
+    this.#shareButton();
+    this.#preview();
+    this.#render();
+    this.announce(this.s.audioOnlyOff);
   }
 
   async #setShare(on: boolean): Promise<void> {
