@@ -70,6 +70,24 @@ test("the x64 binary starts from an empty directory and serves the app with its 
     child.kill("SIGTERM");
     expect(await child.exited).toBe(0);
     expect(existsSync(join(dataDir, "hearth.pid"))).toBe(false);
+
+    // The SFU worker is the same binary (`hearth sfu-worker`, started by `serve` with an IPC channel).
+    const heard: { ev: string }[] = [];
+    const worker = Bun.spawn([binary, "sfu-worker"], {
+      cwd,
+      env: { PATH: "/usr/bin:/bin" },
+      stdio: ["ignore", "ignore", "inherit"],
+      ipc(msg: { ev: string }) {
+        heard.push(msg);
+        if (msg.ev === "hello") {
+          worker.send({ op: "init", index: 0, cpu: -1, settings: { addresses: ["127.0.0.1"], ports: [43000, 43009], stun: null, stunConfigured: false, engine: "fast" } });
+        }
+      },
+    });
+    for (let i = 0; i < 100 && !heard.some((m) => m.ev === "ready"); i++) await Bun.sleep(50);
+    expect(heard.map((m) => m.ev).slice(0, 2)).toEqual(["hello", "ready"]);
+    worker.kill("SIGTERM");
+    await worker.exited;
   } finally {
     child?.kill("SIGKILL");
     work.remove();

@@ -1,5 +1,7 @@
 import { resolve } from "node:path";
 import { isIP } from "node:net";
+import { availableParallelism } from "node:os";
+import { allowedCpus } from "./rooms/workers/affinity.ts";
 import { t } from "elysia";
 import { Value } from "@sinclair/typebox/value";
 import { DEFAULT_SAFE_LOAD_PCT } from "./rooms/admission.ts";
@@ -48,6 +50,11 @@ export const ConfigSchema = t.Object({
    */
   sfuEngine: t.UnionEnum(["fast", "werift"]),
   /**
+   * SFU worker processes (src/rooms/workers): rooms are spread over them, a room wholly in one.
+   * 0 runs media inside the main process.
+   */
+  sfuWorkers: t.Integer({ minimum: 0, maximum: 64 }),
+  /**
    * Forwarded packets/s the SFU carries at full load (admission control, src/rooms/admission.ts);
    * unset, a cautious figure per SFU core (DEFAULT_PPS_PER_CORE there).
    */
@@ -80,6 +87,7 @@ const explain: Record<string, string> = {
   "/idleMinutes": "HEARTH_IDLE_MINUTES must be a number of minutes from 1 to 720.",
   "/httpPort": "HEARTH_HTTP_PORT must be a port number from 0 to 65535.",
   "/sfuCapacityPps": "HEARTH_SFU_CAPACITY_PPS must be a number of forwarded packets per second from 100 to 10000000.",
+  "/sfuWorkers": "HEARTH_SFU_WORKERS must be a number of SFU worker processes from 0 (media in the main process) to 64.",
   "/sfuSafeLoadPct": "HEARTH_SFU_SAFE_LOAD_PCT must be a percentage from 10 to 100.",
 };
 
@@ -158,7 +166,9 @@ function readRtc(env: Env) {
   if (engine !== "fast" && engine !== "werift") throw new ConfigError(`HEARTH_SFU_ENGINE must be fast or werift, not "${engine}".`);
   const sfuCapacityPps = env.HEARTH_SFU_CAPACITY_PPS ? int(env, "HEARTH_SFU_CAPACITY_PPS", 0) : undefined;
   const sfuSafeLoadPct = int(env, "HEARTH_SFU_SAFE_LOAD_PCT", DEFAULT_SAFE_LOAD_PCT);
-  return { rtcAddresses, rtcPorts, rtcStun, sfuEngine: engine as "fast" | "werift", sfuCapacityPps, sfuSafeLoadPct };
+  // One worker per core this process may run on (taskset and cgroup limits included).
+  const sfuWorkers = int(env, "HEARTH_SFU_WORKERS", allowedCpus().length || availableParallelism());
+  return { rtcAddresses, rtcPorts, rtcStun, sfuEngine: engine as "fast" | "werift", sfuWorkers, sfuCapacityPps, sfuSafeLoadPct };
 }
 
 export function loadConfig(env: Env = process.env): Config {

@@ -19,6 +19,7 @@ import { RoomService } from "./rooms/service.ts";
 import { identityAccess } from "./rooms/access.ts";
 import { startClinic } from "./clinic/clinic.ts";
 import { rtcSettings } from "./rooms/ice.ts";
+import { mediaHost } from "./rooms/workers/pool.ts";
 
 /** A start-up problem the person running Hearth can fix; main prints its message as one line. */
 export class BootError extends Error {}
@@ -126,7 +127,7 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
   }
   // The clinic's groups answer identity's "what is this person's part in that group", and more (clinic.ts).
   await startClinic(hearth);
-  const rooms = new RoomService(hearth, identityAccess(hearth), { settings: await rtcSettings(config) });
+  const rooms = new RoomService(hearth, identityAccess(hearth), { media: mediaHost(await rtcSettings(config), config.sfuWorkers) });
   const app = buildApp(hearth, rooms);
   try {
     assertPortFree(config.host, config.port);
@@ -181,9 +182,9 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
     setupLink,
     async stop() {
       hearth.health.stop();
-      rooms.close();
+      const media = rooms.close();
       stopRotation.abort();
-      await Promise.all([rotation, nightly.stop()]);
+      await Promise.all([rotation, nightly.stop(), media]);
       await https?.stop();
       await app.stop(true);
       hearth.db.close();

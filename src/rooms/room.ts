@@ -3,11 +3,12 @@ import { closeSession, openSession, type GroupSession } from "../clinic/sessions
 import { log } from "../log.ts";
 import type { Locale } from "../ui/i18n.ts";
 import type { RoomPerson } from "./access.ts";
+import { headroomView, type Admission, type RoomShape } from "./admission.ts";
 import { endVisit, markAdmitted, startVisit, type VisitOutcome } from "./attendance.ts";
 import { Emitter } from "./events.ts";
-import type { RtcSettings } from "./ice.ts";
-import { chooseLayer } from "./layers.ts";
-import { Peer, ProtocolError } from "./peer.ts";
+import type { MediaChoices, MediaListener, MemberMediaStats, RoomMedia } from "./media.ts";
+import type { Offer } from "./peer.ts";
+import { ProtocolError } from "./peer.ts";
 import {
   CLINICIAN_ONLY,
   WAITING_ALLOWED,
@@ -15,12 +16,12 @@ import {
   type ClientMessage,
   type ClientMessageOf,
   type ErrorCode,
+  type HeadroomView,
   type MemberState,
   type MemberView,
   type RoomRole,
   type ServerMessage,
 } from "./protocol.ts";
-import { Router, type Consumer, type Producer, type Source } from "./router.ts";
 import { roomStrings } from "./strings.ts";
 
 /** The room's side of one member's WebSocket (routes.ts adapts Elysia's). */
@@ -32,14 +33,11 @@ export interface Socket {
 /** WebSocket close codes the client acts on (see docs/room-protocol.md). */
 export const CLOSE = { left: 1000, declined: 4403, removed: 4403, replaced: 4409, ended: 4410, locked: 4423, flood: 4429 } as const;
 
-const SOURCES: readonly Source[] = ["audio", "camera", "screen"];
+/** How often the clinician's view of the box's headroom is refreshed when nothing else changes. */
+const HEADROOM_EVERY_MS = 2000;
 /** Message budget per socket: a burst of 40, then 20 a second. */
 const BURST = 40;
 const PER_SECOND = 20;
-/** A page may ask for a fresh media connection at most this often. */
-const RESTART_GAP_MS = 2000;
-/** Assumed for each audio stream when dividing a subscriber's bandwidth among video tiles. */
-const AUDIO_BPS = 64_000;
 
 export interface RoomEvents extends Record<string, unknown> {
   changed: { sessionId: number };
@@ -50,23 +48,27 @@ export interface RoomEvents extends Record<string, unknown> {
 }
 
 export interface RoomOptions {
-  settings: RtcSettings;
+  /** Where this room's media runs: in this process, or in an SFU worker (service.ts decides). */
+  media: (listener: MediaListener) => RoomMedia;
   /** How long a member whose connection dropped keeps their place (admitted, not re-knocking). */
   graceMs: number;
+  /** The appliance's admission control, shared by every room (src/rooms/admission.ts). */
+  admission: Admission;
 }
 
 class Member {
   state: MemberState = "waiting";
   socket: Socket | null = null;
-  peer: Peer | null = null;
+  /** The room's media has a peer connection for them (admitted, with a socket). */
+  inMedia = false;
   visitId = 0;
   mic = true;
   camera = true;
   audioOnly = false;
+  /** Audio-only because the box was at capacity, not by their choice: they still want video. */
+  heldAudioOnly = false;
   lowBandwidth = false;
   sharing = false;
-  /** Tile width per producer id, from the member's `view` message. */
-  tiles = new Map<string, number>();
   awayTimer: ReturnType<typeof setTimeout> | null = null;
   tokens = BURST;
   tokensAt = 0;
@@ -85,7 +87,6 @@ class Member {
  * clinician controls. Every change goes through a method here; sockets and peers only report.
  */
 export class Room {
-  readonly router = new Router();
   readonly events = new Emitter<RoomEvents>();
   locked = false;
   screensAllowed = false;
@@ -95,18 +96,43 @@ export class Room {
   readonly #byPerson = new Map<number, Member>();
   readonly #removed = new Set<number>();
   #nextId = 1;
-  readonly #tick: ReturnType<typeof setInterval>;
-  readonly #speakingTick: ReturnType<typeof setInterval>;
-  #lastSample = performance.now();
+  /** Members whose audio says they are speaking (from the media's speaking reports). */
+  readonly #speakingNow = new Set<number>();
+  readonly #media: RoomMedia;
+  /** What the clinicians were last told of the box's headroom (level, share in steps of 5, joins left). */
+  #headroomSent = "";
+  readonly #headroomTick: ReturnType<typeof setInterval>;
 
   constructor(
     readonly session: GroupSession,
     private readonly hearth: Hearth,
     private readonly options: RoomOptions,
   ) {
-    this.#tick = setInterval(() => this.#everySecond(), 1000);
-    this.#speakingTick = setInterval(() => this.#speaking(), 250);
+    this.#media = options.media(this.#mediaListener);
+    this.#headroomTick = setInterval(() => this.#refreshHeadroom(), HEADROOM_EVERY_MS);
   }
+
+  /** What the media reports, for members the room still counts as in. */
+  readonly #mediaListener: MediaListener = {
+    offer: (memberId: number, offer: Offer) => {
+      const m = this.#members.get(memberId);
+      if (m?.inMedia) this.#send(m, { type: "offer", ...offer });
+    },
+    speaking: (memberId: number, speaking: boolean) => {
+      const m = this.#members.get(memberId);
+      if (speaking && (!m?.inMedia || !m.mic)) return;
+      if (speaking === this.#speakingNow.has(memberId)) return;
+      if (speaking) this.#speakingNow.add(memberId);
+      else this.#speakingNow.delete(memberId);
+      this.#broadcast({ type: "speaking", memberId, speaking });
+    },
+    restarted: () => {
+      // The worker that carried this room's media died and a new one took over: everyone in
+      // the room gets a fresh connection (their page answers it on a new RTCPeerConnection).
+      this.#speakingNow.clear();
+      for (const m of this.#members.values()) if (m.inMedia) this.#media.start(m.id, this.#choices(m));
+    },
+  };
 
   get id(): number {
     return this.session.id;
@@ -166,6 +192,8 @@ export class Room {
     this.#stopMedia(member);
     member.state = "admitted";
     this.#send(member, { type: "admitted" });
+    // Their place (with video or without) was kept; a new page must hear why it is sound only.
+    if (member.heldAudioOnly) this.#tellHeld(member);
     this.#startMedia(member);
     this.#changed();
     return member;
@@ -241,11 +269,12 @@ export class Room {
   async #dispatch(member: Member, msg: ClientMessage): Promise<void> {
     switch (msg.type) {
       case "answer":
-        return member.peer?.applyAnswer(msg.seq, msg.sdp);
+        return this.#mediaReply(member, msg.type, member.inMedia ? this.#media.answer(member.id, msg.seq, msg.sdp) : null);
       case "candidate":
-        return member.peer?.addCandidate(msg.candidate, msg.sdpMid, msg.sdpMLineIndex);
+        return this.#mediaReply(member, msg.type, member.inMedia ? this.#media.candidate(member.id, msg.candidate, msg.sdpMid, msg.sdpMLineIndex) : null);
       case "restart-media":
-        return this.#restartMedia(member);
+        if (member.inMedia) this.#media.restart(member.id);
+        return;
       case "mic":
         return this.#setMic(member, msg.on);
       case "camera":
@@ -255,14 +284,19 @@ export class Room {
       case "mode":
         return this.#setMode(member, msg);
       case "view":
-        member.tiles = new Map(msg.tiles.map((t) => [`${t.memberId}:${t.source}`, t.width]));
-        return this.#selectLayers(member);
+        if (member.inMedia) this.#media.view(member.id, msg.tiles.map((t) => [`${t.memberId}:${t.source}`, t.width]));
+        return;
       case "leave":
         this.#hangUp(member, CLOSE.left, "left");
         return this.#forget(member, "left");
       default:
         return this.#clinicianAction(member, msg);
     }
+  }
+
+  async #mediaReply(member: Member, ref: string, reply: Promise<ErrorCode | null> | null): Promise<void> {
+    const code = await reply;
+    if (code) this.#send(member, this.#error(member, code, ref));
   }
 
   #clinicianAction(clinician: Member, msg: ClientMessage): void {
@@ -324,8 +358,50 @@ export class Room {
     markAdmitted(this.hearth.db, member.visitId, by.personId, this.hearth.now());
     if (by !== member) this.#audit(by, "room.admitted", member);
     this.#send(member, { type: "admitted" });
+    this.#weigh(member);
     this.#startMedia(member);
     this.#changed();
+  }
+
+  /**
+   * Admission control, before the first offer: a member whose video would push the box past its
+   * safe load comes in with sound only and is told why. Clinicians always get video.
+   */
+  #weigh(member: Member): void {
+    const admission = this.options.admission;
+    const shape = this.#shape(member);
+    if (member.role === "clinician") {
+      admission.consider(shape, { clinician: true });
+      return;
+    }
+    const decision = admission.consider(shape, { wantsVideo: !member.audioOnly || member.heldAudioOnly });
+    member.heldAudioOnly = decision.reason === "capacity" || decision.reason === "cpu";
+    if (member.heldAudioOnly) {
+      member.audioOnly = true;
+      member.sharing = false;
+      this.#tellHeld(member);
+    } else if (decision.reason === "fits") {
+      member.audioOnly = false;
+    }
+  }
+
+  #tellHeld(member: Member): void {
+    this.#send(member, { type: "audio-only", reason: "capacity", message: roomStrings(member.locale)["at-capacity"] });
+  }
+
+  /** The room as a newcomer (`joiner`, or anyone) would find it: who sends and receives what. */
+  #shape(joiner: Member | null): RoomShape {
+    const shape = { videoSenders: 0, audioSenders: 0, receivers: 0, videoReceivers: 0 };
+    for (const m of this.#members.values()) {
+      if (m === joiner || !m.inMedia) continue;
+      shape.receivers++;
+      shape.audioSenders++;
+      if (!m.audioOnly) {
+        shape.videoReceivers++;
+        shape.videoSenders += (m.camera ? 1 : 0) + (m.sharing ? 1 : 0);
+      }
+    }
+    return shape;
   }
 
   #sendBack(member: Member, clinician: Member): void {
@@ -367,36 +443,29 @@ export class Room {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    clearInterval(this.#tick);
-    clearInterval(this.#speakingTick);
+    clearInterval(this.#headroomTick);
     const now = this.hearth.now();
     for (const m of this.#members.values()) {
       this.#stopMedia(m);
       if (m.awayTimer) clearTimeout(m.awayTimer);
       endVisit(this.hearth.db, m.visitId, "dropped", now);
     }
+    this.#media.close();
   }
 
   // ---- member's own media choices ------------------------------------------------------------
 
   #setMic(member: Member, on: boolean): void {
     member.mic = on;
-    const audio = this.router.producers.get(`${member.id}:audio`);
-    if (audio) {
-      audio.paused = !on;
-      if (!on && audio.speaking.speaking) {
-        audio.speaking.reset();
-        this.#broadcast({ type: "speaking", memberId: member.id, speaking: false });
-      }
-    }
+    if (member.inMedia) this.#media.mic(member.id, on);
+    if (!on && this.#speakingNow.delete(member.id)) this.#broadcast({ type: "speaking", memberId: member.id, speaking: false });
     this.#changed();
   }
 
   #setCamera(member: Member, on: boolean): void {
     if (on && member.audioOnly) throw new ProtocolError("audio-only");
     member.camera = on;
-    if (on) member.peer?.openUpstream("camera");
-    else member.peer?.closeUpstream("camera");
+    if (member.inMedia) this.#media.upstream(member.id, "camera", on);
     this.#changed();
   }
 
@@ -404,168 +473,53 @@ export class Room {
     if (on && member.role !== "clinician" && !this.screensAllowed) throw new ProtocolError("screens-not-allowed");
     if (on && member.audioOnly) throw new ProtocolError("audio-only");
     member.sharing = on;
-    if (on) member.peer?.openUpstream("screen");
-    else member.peer?.closeUpstream("screen");
+    if (member.inMedia) this.#media.upstream(member.id, "screen", on);
     this.#changed();
   }
 
   /**
    * Audio-only: the member neither sends nor receives video, and the server stops forwarding
-   * it to them (their video consumers are gone, not just hidden).
+   * it to them (media.ts removes their video consumers, not just hides them).
    */
   #setMode(member: Member, msg: ClientMessageOf<"mode">): void {
-    if (msg.lowBandwidth !== undefined) member.lowBandwidth = msg.lowBandwidth;
-    if (msg.audioOnly !== undefined && msg.audioOnly !== member.audioOnly) {
-      member.audioOnly = msg.audioOnly;
-      if (member.peer) {
-        if (member.audioOnly) {
-          member.sharing = false;
-          member.peer.closeUpstream("camera");
-          member.peer.closeUpstream("screen");
-          for (const c of this.router.consumersOf(member.id)) if (c.producer.kind === "video") this.#unsubscribe(c);
-        } else {
-          if (member.camera) member.peer.openUpstream("camera");
-          this.#subscribeToAll(member);
-        }
-      }
+    // Video again, while in the room: only if the box can carry it (a waiting member is weighed on admission).
+    if (msg.audioOnly === false && member.audioOnly && member.inMedia && member.role === "member") {
+      if (this.options.admission.considerVideo(this.#shape(member)).audioOnly) throw new ProtocolError("at-capacity");
     }
-    this.#selectLayers(member);
+    if (msg.lowBandwidth !== undefined) member.lowBandwidth = msg.lowBandwidth;
+    if (msg.audioOnly !== undefined) {
+      member.audioOnly = msg.audioOnly;
+      // Chosen now, or granted: either way no longer held by the box.
+      member.heldAudioOnly = member.heldAudioOnly && !msg.audioOnly && !member.inMedia;
+    }
+    if (member.audioOnly) member.sharing = false;
+    if (member.inMedia) this.#media.mode(member.id, member.audioOnly, member.lowBandwidth);
     this.#changed();
   }
 
-  // ---- media wiring ------------------------------------------------------------------------
+  // ---- media -------------------------------------------------------------------------------
+
+  #choices(m: Member): MediaChoices {
+    return { mic: m.mic, camera: m.camera, sharing: m.sharing, audioOnly: m.audioOnly, lowBandwidth: m.lowBandwidth };
+  }
 
   #startMedia(member: Member): void {
-    const peer = new Peer(member.id, this.options.settings, {
-      sendOffer: (offer) => this.#send(member, { type: "offer", ...offer }),
-      producerFor: (source) => this.#producerFor(member, source),
-      producerGone: (source) => this.#removeProducer(member.id, source),
-      failed: () => this.#peerFailed(member, peer),
-    });
-    member.peer = peer;
-    peer.openUpstream("audio");
-    if (!member.audioOnly && member.camera) peer.openUpstream("camera");
-    if (!member.audioOnly && member.sharing) peer.openUpstream("screen");
-    this.#subscribeToAll(member);
+    member.inMedia = true;
+    this.#media.start(member.id, this.#choices(member));
   }
 
+  /** Both directions stop at once: nothing more is forwarded to or from them. */
   #stopMedia(member: Member): void {
-    const peer = member.peer;
-    if (!peer) return;
-    member.peer = null;
-    // Both directions stop here, synchronously: nothing more is forwarded to or from them.
-    for (const c of this.router.consumersOf(member.id)) this.router.unsubscribe(c);
-    for (const source of SOURCES) this.#removeProducer(member.id, source);
-    void peer.close();
-  }
-
-  /** A member's transport failed while their socket is still up: start media over. */
-  #peerFailed(member: Member, peer: Peer): void {
-    if (member.peer !== peer || member.state !== "admitted") return;
-    this.#stopMedia(member);
-    if (member.socket) this.#startMedia(member);
-  }
-
-  /**
-   * The page saw its connection fail: a fresh peer connection (the offer says `fresh`). At most
-   * one per RESTART_GAP_MS: each restart renegotiates everyone who receives this member.
-   */
-  #restartMedia(member: Member): void {
-    const peer = member.peer;
-    if (!peer || performance.now() - peer.createdAt < RESTART_GAP_MS) return;
-    this.#peerFailed(member, peer);
-  }
-
-  /** Does this subscriber get this producer at all? Audio-only members get no video. */
-  #wants(subscriber: Member, producer: Producer): boolean {
-    return producer.memberId !== subscriber.id && subscriber.peer !== null && (producer.kind === "audio" || !subscriber.audioOnly);
-  }
-
-  #subscribe(subscriber: Member, producer: Producer): void {
-    const peer = subscriber.peer!;
-    const consumer = this.router.subscribe(producer, subscriber.id, (c) => peer.attach(c));
-    if (producer.kind === "video") this.#selectFor(subscriber, consumer, performance.now());
-  }
-
-  #unsubscribe(consumer: Consumer): void {
-    this.router.unsubscribe(consumer);
-    this.#members.get(consumer.subscriberId)?.peer?.detach(consumer);
-  }
-
-  #subscribeToAll(member: Member): void {
-    const have = new Set(this.router.consumersOf(member.id).map((c) => c.producer));
-    for (const p of this.router.producers.values()) if (!have.has(p) && this.#wants(member, p)) this.#subscribe(member, p);
-  }
-
-  #producerFor(member: Member, source: Source): Producer {
-    const existing = this.router.producers.get(`${member.id}:${source}`);
-    if (existing) return existing;
-    const producer = this.router.addProducer(member.id, source, (layer) => member.peer?.askKeyframe(source, layer));
-    producer.paused = source === "audio" && !member.mic;
-    producer.onNewLayer = (p) => this.#selectProducer(p);
-    for (const other of this.#members.values()) if (other.state === "admitted" && this.#wants(other, producer)) this.#subscribe(other, producer);
-    this.#changed();
-    return producer;
-  }
-
-  #removeProducer(memberId: number, source: Source): void {
-    for (const c of this.router.removeProducer(`${memberId}:${source}`)) this.#members.get(c.subscriberId)?.peer?.detach(c);
-  }
-
-  // ---- layers and speaking -----------------------------------------------------------------
-
-  #selectLayers(member: Member): void {
-    const now = performance.now();
-    for (const c of this.router.consumersOf(member.id)) if (c.producer.kind === "video") this.#selectFor(member, c, now);
-  }
-
-  #selectProducer(producer: Producer): void {
-    const now = performance.now();
-    for (const c of producer.consumers) {
-      const m = this.#members.get(c.subscriberId);
-      if (m) this.#selectFor(m, c, now);
-    }
-  }
-
-  /** Picks a consumer's layer from its tile size and its share of the subscriber's bandwidth. */
-  #selectFor(member: Member, consumer: Consumer, now: number): void {
-    const layers = consumer.producer.layers;
-    if (layers.length <= 1) return this.router.retarget(consumer, layers[0] ?? null, now);
-    const mine = this.router.consumersOf(member.id);
-    const audio = mine.filter((c) => c.producer.kind === "audio").length;
-    const area = (c: Consumer) => (member.tiles.get(c.producer.id) || 320) ** 2;
-    const totalArea = mine.reduce((sum, c) => sum + (c.producer.kind === "video" ? area(c) : 0), 0);
-    const budget = Math.max(0, (member.peer?.bandwidth.bps ?? 0) - audio * AUDIO_BPS) * (area(consumer) / (totalArea || 1));
-    const infos = layers.map((l) => ({ width: l.width, bitrate: l.bitrate, active: now - l.lastPacketAt < 2000 }));
-    const choice = chooseLayer(infos, { tileWidth: member.tiles.get(consumer.producer.id) ?? 0, budget, lowBandwidth: member.lowBandwidth });
-    this.router.retarget(consumer, choice >= 0 ? layers[choice]! : null, now);
-  }
-
-  #everySecond(): void {
-    const now = performance.now();
-    this.router.sample(now - this.#lastSample);
-    this.#lastSample = now;
-    for (const m of this.#members.values()) {
-      if (!m.peer) continue;
-      for (const c of this.router.consumersOf(m.id)) {
-        if (c.producer.kind !== "video") continue;
-        this.#selectFor(m, c, now);
-        // Still waiting for a keyframe (a request or a keyframe was lost): ask again.
-        if (!c.paused && c.target && c.layer !== c.target) c.producer.requestKeyframe(c.target, now);
-      }
-    }
-  }
-
-  #speaking(): void {
-    for (const p of this.router.producers.values()) {
-      if (p.kind === "audio" && p.speaking.tick()) this.#broadcast({ type: "speaking", memberId: p.memberId, speaking: p.speaking.speaking });
-    }
+    if (!member.inMedia) return;
+    member.inMedia = false;
+    this.#media.stop(member.id);
+    if (this.#speakingNow.delete(member.id)) this.#broadcast({ type: "speaking", memberId: member.id, speaking: false });
   }
 
   // ---- telling people ----------------------------------------------------------------------
 
   #view(m: Member): MemberView {
-    const speaking = this.router.producers.get(`${m.id}:audio`)?.speaking.speaking ?? false;
+    const speaking = this.#speakingNow.has(m.id);
     return {
       id: m.id,
       name: m.name,
@@ -579,15 +533,38 @@ export class Room {
     };
   }
 
-  /** Sends the room as each person may see it: waiting members see nobody; clinicians see the queue. */
+  /** Sends the room as each person may see it: waiting members see nobody; clinicians see the queue and the box's headroom. */
   #changed(): void {
     if (this.#ended) return;
+    this.#sendRoom(false);
+    this.events.emit("changed", { sessionId: this.id });
+  }
+
+  #sendRoom(cliniciansOnly: boolean): void {
     const inside = [...this.#members.values()].filter((m) => m.state !== "waiting");
     const members = inside.map((m) => this.#view(m));
     const waiting = [...this.#members.values()].filter((m) => m.state === "waiting").map((m) => ({ id: m.id, name: m.name }));
     const base = { type: "room" as const, locked: this.locked, screensAllowed: this.screensAllowed, members };
-    for (const m of inside) this.#send(m, m.role === "clinician" ? { ...base, waiting } : base);
-    this.events.emit("changed", { sessionId: this.id });
+    const clinicians = inside.some((m) => m.role === "clinician");
+    const headroom = clinicians ? this.#headroom() : undefined;
+    for (const m of inside) {
+      if (m.role === "clinician") this.#send(m, { ...base, waiting, headroom });
+      else if (!cliniciansOnly) this.#send(m, base);
+    }
+  }
+
+  #headroom(): HeadroomView {
+    const view = headroomView(this.options.admission.headroom(this.#shape(null)));
+    this.#headroomSent = `${view.level}:${Math.round(view.percentFree / 5)}:${view.videoJoinsLeft}`;
+    return view;
+  }
+
+  /** The load moves without the room changing: clinicians hear of it when their view would. */
+  #refreshHeadroom(): void {
+    if (this.#ended || this.#disposed) return;
+    const view = headroomView(this.options.admission.headroom(this.#shape(null)));
+    const key = `${view.level}:${Math.round(view.percentFree / 5)}:${view.videoJoinsLeft}`;
+    if (key !== this.#headroomSent) this.#sendRoom(true);
   }
 
   #broadcast(message: ServerMessage): void {
@@ -616,23 +593,21 @@ export class Room {
   // ---- for tests, the bench and the appliance's capacity view ----------------------------------
 
   /** Counts only: who is here and what flows, without names. */
-  stats() {
+  async stats(): Promise<{ members: (MemberMediaStats & { state: MemberState; role: RoomRole; audioOnly: boolean })[]; forwarded: number }> {
+    const media = await this.#media.stats();
+    const byId = new Map(media.members.map((m) => [m.id, m]));
     return {
+      forwarded: media.forwarded,
       members: [...this.#members.values()].map((m) => ({
         id: m.id,
         state: m.state,
         role: m.role,
         audioOnly: m.audioOnly,
-        producers: SOURCES.filter((s) => this.router.producers.has(`${m.id}:${s}`)),
-        consumers: this.router.consumersOf(m.id).map((c) => ({
-          from: c.producer.memberId,
-          source: c.producer.source,
-          packets: c.packets,
-          paused: c.paused,
-          layer: c.layer?.rid ?? null,
-        })),
-        peer: m.peer?.stats() ?? null,
-        estimateKbps: m.peer ? Math.round(m.peer.bandwidth.bps / 1000) : null,
+        producers: [],
+        consumers: [],
+        peer: null,
+        estimateKbps: null,
+        ...byId.get(m.id),
       })),
     };
   }

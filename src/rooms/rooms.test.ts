@@ -5,6 +5,7 @@ import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from ".
 import { findSession } from "../clinic/sessions.ts";
 import { visitsOf } from "./attendance.ts";
 import { loopbackMemberIce, loopbackStunSink, rtcSettings } from "./ice.ts";
+import { MediaRoom } from "./media.ts";
 import { Room, type Socket } from "./room.ts";
 import { MAX_SDP, type ServerMessage } from "./protocol.ts";
 
@@ -52,9 +53,9 @@ async function liveRoom(n: number, extra = 0) {
   return { g, clinician, members };
 }
 
-async function until(check: () => boolean, timeoutMs = 3000, what = "condition"): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = "condition"): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
@@ -124,7 +125,7 @@ describe("rooms: media through the SFU", () => {
     await m!.sendNack(key, [(s.lastSeq - 3) & 0xffff, (s.lastSeq - 2) & 0xffff]);
     await until(() => s.repeats >= repeatsBefore + 2, 2000, "retransmissions");
     // Media went through the engine the server was configured with (HEARTH_SFU_ENGINE).
-    const peer = world.rooms.room(g.sessionId)!.stats().members.find((x) => x.id === m!.memberId)!.peer!;
+    const peer = (await world.rooms.room(g.sessionId)!.stats()).members.find((x) => x.id === m!.memberId)!.peer!;
     expect(peer.engine).toBe(world.hearth.config.sfuEngine);
     if (peer.engine === "fast") {
       expect(peer.fast!.received).toBeGreaterThan(10);
@@ -165,7 +166,7 @@ describe("rooms: media through the SFU", () => {
     expect(quiet.lastOffer!.send.map((s) => s.source)).toEqual(["audio"]);
     expect(quiet.lastOffer!.receive.every((r) => r.source === "audio")).toBe(true);
     expect([...quiet.received.keys()].filter((k) => k.endsWith(":camera"))).toEqual([]);
-    const stats = world.rooms.room(g.sessionId)!.stats();
+    const stats = await world.rooms.room(g.sessionId)!.stats();
     const mine = stats.members.find((m) => m.id === quiet.memberId)!;
     expect(mine.consumers.every((c) => c.source === "audio")).toBe(true);
     expect(mine.producers).toEqual(["audio"]);
@@ -174,7 +175,7 @@ describe("rooms: media through the SFU", () => {
     const [m] = members;
     await until(() => packets(m!, `${clinician.memberId}:camera`) > 5, 3000, "video before audio-only");
     m!.send({ type: "mode", audioOnly: true });
-    await until(() => world.rooms.room(g.sessionId)!.stats().members.find((x) => x.id === m!.memberId)!.consumers.every((c) => c.source === "audio"), 2000, "video consumers gone");
+    await until(async () => (await world.rooms.room(g.sessionId)!.stats()).members.find((x) => x.id === m!.memberId)!.consumers.every((c) => c.source === "audio"), 2000, "video consumers gone");
     await sleep(300);
     const frozen = packets(m!, `${clinician.memberId}:camera`);
     await sleep(700);
@@ -213,7 +214,7 @@ describe("rooms: the waiting room is enforced by the server", () => {
     await sleep(1000);
     expect(outsider.messages.some((m) => m.type === "offer" || m.type === "room")).toBe(false);
     expect(outsider.received.size).toBe(0);
-    const stats = world.rooms.room(g.sessionId)!.stats();
+    const stats = await world.rooms.room(g.sessionId)!.stats();
     const waiting = stats.members.find((m) => m.id === outsider.memberId)!;
     expect(waiting).toMatchObject({ state: "waiting", producers: [], consumers: [], peer: null });
     // Nobody is forwarding anything to them.
@@ -366,7 +367,8 @@ describe("rooms: reconnecting", () => {
 
   test("after the grace period, a member who dropped out has to knock again", async () => {
     const g = await world.group(1);
-    const room = new Room(findSession(world.hearth.db, g.sessionId)!, world.hearth, { settings: await rtcSettings(world.hearth.config), graceMs: 200 });
+    const settings = await rtcSettings(world.hearth.config);
+    const room = new Room(findSession(world.hearth.db, g.sessionId)!, world.hearth, { media: (listener) => new MediaRoom(settings, listener), graceMs: 200 });
     const inbox: ServerMessage[] = [];
     const socket = (): Socket => ({ send: (m) => inbox.push(m), close() {} });
     const lead = socket();

@@ -76,6 +76,8 @@ export class Producer {
     readonly source: Source,
     /** Sends a PLI for this layer upstream; the peer that receives it knows how. */
     private readonly askKeyframe: (layer: Layer) => void,
+    /** The room's running count of forwarded packets (the worker's load report reads it). */
+    private readonly counter: { forwarded: number } = { forwarded: 0 },
   ) {
     this.kind = kindOf(source);
   }
@@ -119,6 +121,7 @@ export class Producer {
         c.sink.restart();
       }
       c.packets++;
+      this.counter.forwarded++;
       c.sink.send(rtp);
     }
   }
@@ -158,11 +161,13 @@ export class Consumer {
 
 export class Router {
   readonly producers = new Map<string, Producer>();
+  /** Packets forwarded to consumers since the router was made; only ever grows. */
+  readonly counter = { forwarded: 0 };
 
   addProducer(memberId: number, source: Source, askKeyframe: (layer: Layer) => void): Producer {
     const id = `${memberId}:${source}`;
     this.removeProducer(id);
-    const producer = new Producer(id, memberId, source, askKeyframe);
+    const producer = new Producer(id, memberId, source, askKeyframe, this.counter);
     this.producers.set(id, producer);
     return producer;
   }

@@ -2,7 +2,8 @@ import type { Hearth } from "../context.ts";
 import { findSession, sessionState, type GroupSession } from "../clinic/sessions.ts";
 import type { Locale } from "../ui/i18n.ts";
 import { roomRole, type RoomAccess, type RoomPerson } from "./access.ts";
-import type { RtcSettings } from "./ice.ts";
+import { admissionFor, type Admission } from "./admission.ts";
+import type { MediaHost, MediaLoad } from "./workers/pool.ts";
 import type { RoomRole } from "./protocol.ts";
 import { CLOSE, Room, type Member, type Socket } from "./room.ts";
 import { roomStrings } from "./strings.ts";
@@ -26,8 +27,11 @@ export interface Ticket {
 }
 
 export interface RoomServiceOptions {
-  settings: RtcSettings;
+  /** Where rooms' media runs (workers/pool.ts: SFU worker processes, or this process). */
+  media: MediaHost;
   graceMs?: number;
+  /** Admission control; by default from the config, the health sampler and the media's load. */
+  admission?: Admission;
 }
 
 /** One member's socket, as routes.ts holds it: frames in, close out. */
@@ -46,6 +50,7 @@ export const DEFAULT_GRACE_MS = 45_000;
 export class RoomService {
   readonly #rooms = new Map<number, Room>();
   readonly #graceMs: number;
+  readonly admission: Admission;
 
   constructor(
     private readonly hearth: Hearth,
@@ -53,6 +58,8 @@ export class RoomService {
     private readonly options: RoomServiceOptions,
   ) {
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+    const media = options.media;
+    this.admission = options.admission ?? admissionFor(hearth, () => media.load().forwardedPps, media.load().cores);
   }
 
   async check(request: Request, sessionId: number, locale: Locale): Promise<Ticket> {
@@ -91,7 +98,11 @@ export class RoomService {
     // Read again: the session may have been closed since the ticket was issued.
     const fresh = findSession(this.hearth.db, session.id);
     if (!fresh || sessionState(fresh) === "closed") return null;
-    const room = new Room(fresh, this.hearth, { settings: this.options.settings, graceMs: this.#graceMs });
+    const room = new Room(fresh, this.hearth, {
+      media: (listener) => this.options.media.place(session.id, listener),
+      graceMs: this.#graceMs,
+      admission: this.admission,
+    });
     room.events.on("ended", () => this.#rooms.delete(session.id));
     room.events.on("empty", () => {
       if (this.#rooms.get(session.id) === room) {
@@ -107,9 +118,15 @@ export class RoomService {
     return this.#rooms.get(sessionId);
   }
 
+  /** What the SFU carries now: forwarded packets/s and each worker's share of its core. */
+  load(): MediaLoad {
+    return this.options.media.load();
+  }
+
   /** Server shutdown: media stops, sockets are closed by the server; sessions stay as they are. */
-  close(): void {
+  async close(): Promise<void> {
     for (const room of this.#rooms.values()) room.dispose();
     this.#rooms.clear();
+    await this.options.media.close();
   }
 }

@@ -1,7 +1,7 @@
 import * as age from "age-encryption";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Command } from "../main.ts";
+import type { Command } from "../cli.ts";
 import { loadConfig, type Config } from "../config.ts";
 import { databasePath, migrate, openDatabase } from "./db.ts";
 import { Audit } from "./audit.ts";

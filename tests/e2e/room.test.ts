@@ -326,7 +326,7 @@ test("a group session: knock, admit, everyone sees and hears everyone, audio onl
   }, "Sam's offer without video");
   await until(() => midOf(cleo, sam, "camera") === null && midOf(alex, sam, "camera") === null, "others' offers without Sam's camera");
   const room = server.rooms.room(Number(sessionPath.split("/").pop()))!;
-  const samOnServer = room.stats().members.find((x) => x.id === sam.memberId)!;
+  const samOnServer = (await room.stats()).members.find((x) => x.id === sam.memberId)!;
   expect(samOnServer.producers).toEqual(["audio"]);
   expect(samOnServer.consumers.every((c) => c.source === "audio")).toBe(true);
   await sleep(500); // frames already in flight
