@@ -23,10 +23,14 @@ import {
   useAbsSendTime,
   RTCRtpCodecParameters,
 } from "werift";
+import { FastTransport } from "../../src/rooms/fastpath/transport.ts";
+import type { IngressCounters, IngressPacket, MediaIngress } from "../../src/rooms/fastpath/ingress.ts";
 import { guardWeriftSockets, loopbackMemberIce, loopbackStunSink } from "../../src/rooms/ice.ts";
 import type { ServerMessage } from "../../src/rooms/protocol.ts";
 import type { Source } from "../../src/rooms/router.ts";
 import { isVp8Keyframe } from "../../src/rooms/vp8.ts";
+import { BotRtpStream } from "./bot-rtp.ts";
+import { type LatencyHistogram, StreamTable } from "./sfu-stats.ts";
 
 type Offer = Extract<ServerMessage, { type: "offer" }>;
 
@@ -36,6 +40,8 @@ PADDING[199] = 200;
 /** Marker offset: after the VP8 descriptor, frame tag, start code and size (and inside Opus-sized payloads). */
 const MARK_AT = 16;
 const MARK_LEN = 2 + 2 + 1 + 4 + 8;
+/** Lean bots' socket receive buffer (bytes asked for; see #takeFast). */
+const BOT_RECV_BUFFER = 1 << 20;
 
 export interface StreamStats {
   packets: number;
@@ -58,12 +64,13 @@ export interface BotOptions {
   publish?: Source[];
   /** Send the audio-level header extension at this level (0 loud .. 127 silent). */
   audioLevel?: number;
-  /** Collect latency samples (bench). */
-  latency?: boolean;
+  /** Where one-way latencies go (bench; one histogram may serve many bots). */
+  latency?: LatencyHistogram | null;
   /**
-   * Bench mode: read incoming RTP straight off the decrypted transport, for its marker only,
-   * and skip werift's receivers (per-stream stats, NACK tracking), which cost the load
-   * generator as much as the server. `received` stays empty; `fromBots` counts.
+   * Bench mode: once DTLS is up, take incoming SRTP off the socket with the project's fast path
+   * (src/rooms/fastpath: decrypt in place with libcrypto, no allocation) and read only the
+   * marker, skipping werift's STUN parse, SRTP, RtpPacket and receivers, which cost the load
+   * generator more than forwarding costs the server. `received` stays empty; `streams` counts.
    */
   lean?: boolean;
   /** Where the bot's own werift sends its STUN query: `await loopbackStunSink()` keeps it on the box. */
@@ -81,9 +88,8 @@ export class Bot {
   closeCode: number | null = null;
   /** What arrives, per "<memberId>:<source>". */
   readonly received = new Map<string, StreamStats>();
-  /** Packets per sending bot id and kind, for loss: "<botId>:<audio|video>". */
-  readonly fromBots = new Map<string, { packets: number; first: number; last: number }>();
-  readonly latencies: number[] = [];
+  /** Packets per sending stream (sending bot id * 2 + 1 for video), for loss. */
+  readonly streams = new StreamTable();
   plisReceived = 0;
   #receiveMap = new Map<string, string>();
   #sendSlots = new Map<Source, RTCRtpTransceiver>();
@@ -98,12 +104,14 @@ export class Bot {
   #keyframeDue = true;
   #answering: Promise<void> = Promise.resolve();
   readonly #opts: Required<BotOptions>;
+  #fast: FastTransport | null = null;
+  #ingress: MediaIngress | null = null;
 
   constructor(
     readonly url: string,
     opts: BotOptions,
   ) {
-    this.#opts = { publish: ["audio", "camera", "screen"], audioLevel: 127, latency: false, lean: false, ...opts };
+    this.#opts = { publish: ["audio", "camera", "screen"], audioLevel: 127, latency: null, lean: false, ...opts };
     guardWeriftSockets();
     this.#pc = this.#newPeerConnection();
   }
@@ -188,6 +196,7 @@ export class Bot {
       this.#pc = this.#newPeerConnection();
       this.#rtcpWatched = false;
       this.#sendSlots.clear();
+      this.#closeFast();
       await old.close().catch(() => {});
     }
     await this.pc.setRemoteDescription({ type: "offer", sdp: offer.sdp });
@@ -218,19 +227,112 @@ export class Bot {
     if (!dtls || this.#rtcpWatched) return;
     this.#rtcpWatched = true;
     if (this.#opts.lean) {
+      // werift's path until DTLS is up, then the fast ingress takes every RTP datagram first.
       dtls.onRtp.allUnsubscribe();
       dtls.onRtp.subscribe((rtp) => this.#mark(rtp.payload, performance.now()));
+      if (dtls.state === "connected") this.#takeFast();
+      else dtls.onStateChange.subscribe((s) => s === "connected" && this.#takeFast());
     }
     dtls.onRtcp.subscribe((p: RtcpPacket) => {
+      const video = this.#sendSlots.get("camera") ?? this.#sendSlots.get("screen");
+      if (p.type === RtcpTransportLayerFeedback.type) {
+        // werift's sender answers NACKs for what it sent; the fast streams answer for theirs.
+        const nack = (p as RtcpTransportLayerFeedback).feedback;
+        const out = video && this.#fastOut.get(video);
+        if (out && nack instanceof GenericNack && nack.mediaSourceSsrc === video.sender.ssrc) for (const seq of nack.lost) out.resend(seq);
+        return;
+      }
       if (p.type !== RtcpPayloadSpecificFeedback.type) return;
       const fb = (p as RtcpPayloadSpecificFeedback).feedback;
-      const video = this.#sendSlots.get("camera") ?? this.#sendSlots.get("screen");
       if (fb.count === PictureLossIndication.count && video && (fb as PictureLossIndication).mediaSsrc === video.sender.ssrc) {
         this.plisReceived++;
         this.#keyframeDue = true;
       }
     });
   }
+
+  #takeFast(): void {
+    const dtls = this.pc.dtlsTransports[0];
+    if (!dtls || this.#ingress) return;
+    try {
+      this.#fast = FastTransport.of(dtls);
+    } catch {
+      // A profile the fast path does not know: werift's path keeps counting.
+      return;
+    }
+    this.#ingress = this.#fast.receive(this.#onIngress);
+    // A bot receives ~880 packets/s (11 x 80): the default 208 KB buffer holds ~0.1 s of them, so
+    // a load generator descheduled for longer would drop at its own socket and count it as the
+    // server's loss. 1 MB (the kernel doubles it) holds ~1 s; drops there are still reported.
+    const protocols = (dtls.iceTransport.connection as unknown as { protocols: { transport?: { socket?: { setRecvBufferSize?: (n: number) => void } } }[] }).protocols;
+    for (const p of protocols) {
+      try {
+        p.transport?.socket?.setRecvBufferSize?.(BOT_RECV_BUFFER);
+      } catch {
+        // Above net.core.rmem_max or closed: keep the default.
+      }
+    }
+  }
+
+  #closeFast(): void {
+    this.#fast?.close();
+    this.#fast = null;
+    this.#ingress = null;
+    this.#fastOut.clear();
+  }
+
+  /** Streams sent on the fast path, per send transceiver (made at the first packet once DTLS is up). */
+  readonly #fastOut = new Map<RTCRtpTransceiver, BotRtpStream>();
+
+  /**
+   * The fast stream for this transceiver, or null for werift's sender (not lean, or no fast
+   * transport). Once a stream is sent on the fast path it stays there: two SRTP contexts must
+   * never encrypt under one SSRC (a shared index would reuse a nonce).
+   */
+  #fastStream(t: RTCRtpTransceiver, kind: "audio" | "video"): BotRtpStream | null {
+    const existing = this.#fastOut.get(t);
+    if (existing) return existing;
+    if (!this.#fast || !this.#opts.lean) return null;
+    const ids = Object.entries(this.pc.extIdUriMap);
+    const idOf = (uri: string) => Number(ids.find(([, u]) => u === uri)?.[0] ?? 0);
+    const stream = new BotRtpStream(this.#fast, {
+      ssrc: t.sender.ssrc,
+      payloadType: t.sender.codec?.payloadType ?? (kind === "video" ? 96 : 111),
+      midId: idOf(RTP_EXTENSION_URI.sdesMid),
+      mid: t.mid ?? "",
+      ...(kind === "video" ? { absSendTimeId: idOf(RTP_EXTENSION_URI.absSendTime) } : { audioLevelId: idOf(RTP_EXTENSION_URI.audioLevelIndication), audioLevel: this.#opts.audioLevel }),
+    });
+    this.#fastOut.set(t, stream);
+    return stream;
+  }
+
+  /** Streams sent on the fast path, and packets of theirs that could not go or were sent again for a NACK. */
+  get fastSendCounters(): { streams: number; failed: number; resent: number } {
+    const c = { streams: 0, failed: 0, resent: 0 };
+    for (const s of this.#fastOut.values()) {
+      c.streams++;
+      c.failed += s.failed;
+      c.resent += s.resent;
+    }
+    return c;
+  }
+
+  /** The fast ingress's counters (authenticated RTP, auth failures, replays), or null on werift's path. */
+  get ingressCounters(): IngressCounters | null {
+    return this.#ingress?.counters ?? null;
+  }
+
+  /** Every packet the fast ingress authenticated: its marker only, read in place; never handed to werift. */
+  readonly #onIngress = (p: IngressPacket): boolean => {
+    const now = performance.now();
+    if (p.payload.length < MARK_AT + MARK_LEN) return true;
+    const v = p.mem.view;
+    const o = p.at + p.headerLength + MARK_AT;
+    if (v.getUint16(o) !== MAGIC) return true;
+    this.streams.add(v.getUint16(o + 2) * 2 + (v.getUint8(o + 4) === 1 ? 1 : 0), v.getUint32(o + 5));
+    this.#opts.latency?.add(now - v.getFloat64(o + 9));
+    return true;
+  };
 
   /** Resolves when DTLS is up (media can flow). */
   async connected(timeoutMs = 5000): Promise<void> {
@@ -266,17 +368,10 @@ export class Bot {
   /** Reads the marker another bot put in: loss per sending stream, latency. */
   #mark(p: Buffer, now: number): void {
     if (p.length < MARK_AT + MARK_LEN || p.readUInt16BE(MARK_AT) !== MAGIC) return;
-    const key = `${p.readUInt16BE(MARK_AT + 2)}:${p[MARK_AT + 4] === 1 ? "video" : "audio"}`;
-    const seq = p.readUInt32BE(MARK_AT + 5);
-    let s = this.fromBots.get(key);
-    if (!s) this.fromBots.set(key, (s = { packets: 0, first: seq, last: seq }));
-    s.packets++;
-    if (seq > s.last) s.last = seq;
-    if (seq < s.first) s.first = seq;
-    if (this.#opts.latency) this.latencies.push(now - p.readDoubleBE(MARK_AT + 9));
+    this.streams.add(p.readUInt16BE(MARK_AT + 2) * 2 + (p[MARK_AT + 4] === 1 ? 1 : 0), p.readUInt32BE(MARK_AT + 5));
+    this.#opts.latency?.add(now - p.readDoubleBE(MARK_AT + 9));
   }
 
-  /** Starts sending: video at `videoPps` packets of `videoBytes`, audio at `audioPps` of `audioBytes`. */
   /**
    * Starts sending: video at `videoPps` packets of `videoBytes`, audio at `audioPps` of
    * `audioBytes`. `paddingEvery` > 0 adds a padding-only packet after every n-th video packet,
@@ -294,6 +389,12 @@ export class Bot {
       this.#keyframeDue = false;
       vp8Frame(video, keyframe);
       this.#stamp(video, 1, seq);
+      const fast = this.#fastStream(slot, "video");
+      if (fast) {
+        // Lean bots send no padding-only packets (the bench asks for none).
+        fast.send(video, this.#videoRtpSeq++, (seq * 3000) >>> 0, true);
+        return;
+      }
       const header = new RtpHeader({ payloadType: 96, sequenceNumber: this.#videoRtpSeq++ & 0xffff, timestamp: (seq * 3000) >>> 0, marker: true });
       slot.sender.sendRtp(new RtpPacket(header, video)).catch(() => {});
       if (paddingEvery > 0 && seq % paddingEvery === 0) {
@@ -308,6 +409,11 @@ export class Bot {
       if (!slot) return;
       const seq = this.#audioSeq++;
       this.#stamp(audio, 0, seq);
+      const fast = this.#fastStream(slot, "audio");
+      if (fast) {
+        fast.send(audio, seq, (seq * 960) >>> 0, false);
+        return;
+      }
       const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq & 0xffff, timestamp: (seq * 960) >>> 0 });
       if (levelId < 0) levelId = Number(Object.entries(this.pc.extIdUriMap).find(([, uri]) => uri === RTP_EXTENSION_URI.audioLevelIndication)?.[0] ?? 0);
       if (levelId) header.extensions = [{ id: levelId, payload: Buffer.from([0x80 | this.#opts.audioLevel]) }];
@@ -391,6 +497,7 @@ export class Bot {
   async close(): Promise<void> {
     this.stopMedia();
     if (this.ws && this.ws.readyState <= 1) this.ws.close();
+    this.#closeFast();
     await this.pc.close().catch(() => {});
   }
 }
