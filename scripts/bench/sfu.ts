@@ -2,23 +2,35 @@
 /**
  * SFU load: K rooms x P members of synthetic werift members (scripts/bench/sfu-bot.ts) using the
  * real signaling and real DTLS-SRTP against a server this script spawns (`bun src/main.ts serve`
- * on a temp data dir, optionally pinned to one core). Each member sends VP8-shaped video at
+ * on a temp data dir, optionally pinned to some cores). Each member sends VP8-shaped video at
  * 30 packets/s x 1,100 bytes and Opus-shaped audio at 50 packets/s x 100 bytes and receives
  * everyone else's.
  *
- *   bun scripts/bench/sfu.ts [--rooms 1] [--members 12] [--seconds 20] [--warmup 5] [--pin CORE]
+ *   bun scripts/bench/sfu.ts [--rooms 1] [--members 12] [--seconds 20] [--warmup 5]
+ *     [--pin 0 | --pin 0,1] [--bot-cpus 1] [--workers N] [--sfu-workers N] [--sample S]
  *
  * Reports forwarded packets/s (as received by the members), loss, one-way latency member to
- * member through the SFU (send time travels in the payload), the server's CPU (/proc/PID/stat)
- * and RSS (/proc/PID/status), and the load generator's own CPU (if it is saturated, the figures
- * say more about it than about the server). The last line is one JSON object for scripts.
- * With --pin, the server runs on that core (taskset) and the load generator on the others.
- * The members run in --workers processes (default: one per room, at most one per core left),
- * so the load generator is not capped at one core; all members of a room share a process, so
- * send and receive times come from one clock.
+ * member through the SFU (send time travels in the payload), the server's CPU, RSS and PSS
+ * summed over its process tree (the main process and any SFU workers it spawned) with
+ * per-process figures, the load generator's own CPU (if it is saturated, the figures say more
+ * about it than about the server), and datagrams the kernel dropped on the server's and on the
+ * bots' sockets (which side lost what). The last line is one JSON object for scripts.
+ *
+ * --pin: the server's cores (taskset). --bot-cpus: the load generator's cores (default: the
+ * cores --pin leaves, else none chosen); bot process i runs on the i-th of them, round robin.
+ * --workers: bot processes (default one per room, at most one per bot core); all members of a
+ * room share a process, so send and receive times come from one clock. --sfu-workers N is
+ * passed to the server as HEARTH_SFU_WORKERS=N. --sample S: a sample every S seconds of the
+ * measured window (soak: `--seconds 600 --sample 10`), each with its own rate, loss, p99 and the
+ * server's RSS and PSS; the JSON then has `samples`, RSS growth from the first sample to the
+ * last and the worst interval's loss.
+ *
+ * Latency percentiles come from a histogram with 10 µs buckets below 100 ms and 1 ms buckets
+ * above (the upper edge of the bucket is reported). Loss: per sending stream, the advance of the
+ * highest per-stream counter received against the packets received, every packet counted.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -27,11 +39,14 @@ import { openHearth } from "../../src/server.ts";
 import { loopbackStunSink } from "../../src/rooms/ice.ts";
 import { makeGroup, type GroupFixture } from "../../tests/room-fixture.ts";
 import { freePort } from "../../tests/harness.ts";
+import { commandOf, cpuDelta, cpuTimes, processTree, pssMb, rssMb, socketInodes, udpDrops } from "./proctree.ts";
 import { Bot } from "./sfu-bot.ts";
+import { LatencyHistogram } from "./sfu-stats.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 const VIDEO_PPS = 30;
 const AUDIO_PPS = 50;
+const RTC_PORTS: [number, number] = [44000, 44999];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -41,7 +56,10 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "20" },
     warmup: { type: "string", default: "5" },
     pin: { type: "string" },
+    "bot-cpus": { type: "string" },
     workers: { type: "string" },
+    "sfu-workers": { type: "string" },
+    sample: { type: "string" },
     worker: { type: "boolean", default: false },
   },
   strict: true,
@@ -49,56 +67,48 @@ const { values } = parseArgs({
 
 const log = (line: string) => console.error(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : null);
 
-const CLK_TCK = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-
-/** CPU seconds (user + system) the process has used so far. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name (which may hold spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return Number(kb ?? 0) / 1024;
-}
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! : NaN;
-}
-
-/** What a worker process is given: its rooms (URL and cookies) and where to leave latency samples. */
+/** What a worker process is given: its rooms (URL and cookies). */
 interface Assignment {
   rooms: { url: string; clinician: string; members: string[] }[];
-  latencyFile: string;
 }
 
-/** What a worker reports for the measured window. */
+/** What a worker reports for the interval since its previous sample. */
 interface Report {
   sent: number;
   received: number;
   expected: number;
-  samples: number;
   cpuSeconds: number;
+  /** Latency histogram, sparse ([bucket, count, ...]). */
+  latency: number[];
+  /** Fast ingress: packets that failed authentication, and replays (duplicates), so far. */
+  authFailed: number;
+  replayed: number;
+  /** Bots still on werift's receive path (the fast ingress refused their transport). */
+  weriftPath: number;
+  /** Streams the bots send on the fast path (else werift's sender); packets that could not go; NACKs answered. */
+  fastStreams: number;
+  sendFailed: number;
+  resent: number;
 }
 
 /**
  * A worker: connects its rooms' members, then follows the parent's commands on stdin, one per
- * line: start (media on), measure (window opens), report (window closes: one JSON line on
- * stdout), stop.
+ * line: start (media on), sample (one JSON line on stdout: what happened since the last
+ * sample), stop.
  */
 async function worker(): Promise<void> {
   const job = JSON.parse(process.env.HEARTH_BENCH_ASSIGNMENT!) as Assignment;
   const stun = await loopbackStunSink();
+  const latency = new LatencyHistogram();
   const bots: Bot[] = [];
   for (const room of job.rooms) {
-    const clinician = new Bot(room.url, { cookie: room.clinician, stun, latency: true, lean: true });
+    const clinician = new Bot(room.url, { cookie: room.clinician, stun, latency, lean: true });
     bots.push(clinician);
     await clinician.connect();
     for (const cookie of room.members) {
-      const m = new Bot(room.url, { cookie, stun, latency: true, lean: true });
+      const m = new Bot(room.url, { cookie, stun, latency, lean: true });
       bots.push(m);
       await m.connect();
       clinician.send({ type: "admit", memberId: m.memberId });
@@ -107,33 +117,33 @@ async function worker(): Promise<void> {
   }
   await Promise.all(bots.map((b) => b.connected(15_000)));
   console.log("ready");
-  let sent0: number[] = [];
+  let sent0 = 0;
   let cpu0 = process.cpuUsage();
   for await (const line of console) {
     const command = line.trim();
     if (command === "start") {
       for (const b of bots) b.startMedia({ videoPps: VIDEO_PPS, audioPps: AUDIO_PPS, videoBytes: 1100, audioBytes: 100 });
-    } else if (command === "measure") {
-      for (const b of bots) {
-        b.fromBots.clear();
-        b.latencies.length = 0;
-      }
-      sent0 = bots.map((b) => b.sent);
-      cpu0 = process.cpuUsage();
-    } else if (command === "report") {
+    } else if (command === "sample") {
       const cpu = process.cpuUsage(cpu0);
-      const report: Report = { sent: 0, received: 0, expected: 0, samples: 0, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
-      const latencies: number[] = [];
-      bots.forEach((b, k) => {
-        report.sent += b.sent - sent0[k]!;
-        for (const st of b.fromBots.values()) {
-          report.received += st.packets;
-          report.expected += st.last - st.first + 1;
-        }
-        for (const v of b.latencies) latencies.push(v);
-      });
-      report.samples = latencies.length;
-      writeFileSync(job.latencyFile, Buffer.from(new Float64Array(latencies).buffer));
+      cpu0 = process.cpuUsage();
+      const sent = bots.reduce((n, b) => n + b.sent, 0);
+      const report: Report = { sent: sent - sent0, received: 0, expected: 0, cpuSeconds: (cpu.user + cpu.system) / 1e6, latency: latency.sparse(), authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0 };
+      sent0 = sent;
+      latency.clear();
+      for (const b of bots) {
+        const { received, expected } = b.streams.take();
+        report.received += received;
+        report.expected += expected;
+        const c = b.ingressCounters;
+        if (c) {
+          report.authFailed += c.authFailed;
+          report.replayed += c.replayed;
+        } else report.weriftPath++;
+        const out = b.fastSendCounters;
+        report.fastStreams += out.streams;
+        report.sendFailed += out.failed;
+        report.resent += out.resent;
+      }
       console.log(JSON.stringify(report));
     } else if (command === "stop") {
       break;
@@ -148,8 +158,11 @@ class Worker {
   readonly #lines: string[] = [];
   #waiting: ((line: string) => void) | null = null;
 
-  constructor(assignment: Assignment) {
-    this.proc = Bun.spawn(["bun", import.meta.path, "--worker"], {
+  constructor(assignment: Assignment, cpu: number | null) {
+    // HEARTH_BENCH_BOT_PROFILE=DIR: each bot process writes a CPU profile (markdown) there on exit.
+    const profile = process.env.HEARTH_BENCH_BOT_PROFILE;
+    const cmd = ["bun", ...(profile ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profile}`] : []), import.meta.path, "--worker"];
+    this.proc = Bun.spawn(cpu === null ? cmd : ["taskset", "-c", String(cpu), ...cmd], {
       env: { ...process.env, HEARTH_BENCH_ASSIGNMENT: JSON.stringify(assignment) },
       stdin: "pipe",
       stdout: "pipe",
@@ -160,8 +173,9 @@ class Worker {
 
   async #read(): Promise<void> {
     let buffer = "";
+    const decoder = new TextDecoder();
     for await (const chunk of this.proc.stdout as unknown as AsyncIterable<Uint8Array>) {
-      buffer += new TextDecoder().decode(chunk);
+      buffer += decoder.decode(chunk, { stream: true });
       let nl: number;
       while ((nl = buffer.indexOf("\n")) >= 0) {
         const line = buffer.slice(0, nl);
@@ -193,26 +207,81 @@ class Worker {
   }
 }
 
+/** "0" or "0,1" or "0-1" to core numbers, each below `cores`; null if malformed. */
+function cpuList(text: string, cores: number): number[] | null {
+  const out: number[] = [];
+  for (const part of text.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
+    if (!m) return null;
+    const from = Number(m[1]);
+    const to = m[2] === undefined ? from : Number(m[2]);
+    if (to < from || to >= cores) return null;
+    for (let c = from; c <= to; c++) if (!out.includes(c)) out.push(c);
+  }
+  return out.length ? out : null;
+}
+
+function usage(message: string): never {
+  console.error(message);
+  console.error(
+    "usage: bun scripts/bench/sfu.ts [--rooms K>=1] [--members P>=2] [--seconds S>=1] [--warmup W] [--pin CPUS] [--bot-cpus CPUS] [--workers N] [--sfu-workers N] [--sample S]",
+  );
+  process.exit(2);
+}
+
+/** The server's process tree at one moment: per-process CPU (cumulative), RSS, and PSS when asked. */
+function snapshot(root: number, withPss: boolean) {
+  const pids = processTree(root);
+  const cpu = cpuTimes(pids);
+  const rss = new Map(pids.map((p) => [p, rssMb(p)]));
+  const pss = withPss ? new Map(pids.map((p) => [p, pssMb(p)])) : null;
+  const sum = (m: Map<number, number> | null) => (m ? [...m.values()].reduce((a, b) => a + b, 0) : NaN);
+  return { at: performance.now(), pids, cpu, rss, pss, rssSum: sum(rss), pssSum: sum(pss) };
+}
+type Snapshot = ReturnType<typeof snapshot>;
+
+function sumReports(reports: Report[]): Report {
+  const total: Report = { sent: 0, received: 0, expected: 0, cpuSeconds: 0, latency: [], authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0 };
+  for (const r of reports) {
+    total.sent += r.sent;
+    total.received += r.received;
+    total.expected += r.expected;
+    total.cpuSeconds += r.cpuSeconds;
+    total.authFailed += r.authFailed;
+    total.replayed += r.replayed;
+    total.weriftPath += r.weriftPath;
+    total.fastStreams += r.fastStreams;
+    total.sendFailed += r.sendFailed;
+    total.resent += r.resent;
+  }
+  return total;
+}
+
+const lossPct = (r: { received: number; expected: number }) => (r.expected > 0 ? round((1 - r.received / r.expected) * 100, 2)! : 0);
+
 async function main(): Promise<void> {
   const ROOMS = Number(values.rooms);
   const MEMBERS = Number(values.members);
   const SECONDS = Number(values.seconds);
   const WARMUP = Number(values.warmup);
-  const PIN = values.pin === undefined ? null : Number(values.pin);
   const cores = cpus().length;
-  if (![ROOMS, MEMBERS, SECONDS, WARMUP].every((n) => Number.isInteger(n) && n >= 0) || ROOMS < 1 || MEMBERS < 2 || SECONDS < 1) {
-    console.error("usage: bun scripts/bench/sfu.ts [--rooms K>=1] [--members P>=2] [--seconds S>=1] [--warmup W] [--pin CORE] [--workers N]");
-    process.exit(2);
+  if (![ROOMS, MEMBERS, SECONDS, WARMUP].every((n) => Number.isInteger(n) && n >= 0) || ROOMS < 1 || MEMBERS < 2 || SECONDS < 1) usage("bad --rooms, --members, --seconds or --warmup");
+  const PIN = values.pin === undefined ? null : cpuList(values.pin, cores);
+  if (values.pin !== undefined && PIN === null) usage(`--pin must list cores from 0 to ${cores - 1} (e.g. 0 or 0,1)`);
+  let BOT_CPUS = values["bot-cpus"] === undefined ? null : cpuList(values["bot-cpus"], cores);
+  if (values["bot-cpus"] !== undefined && BOT_CPUS === null) usage(`--bot-cpus must list cores from 0 to ${cores - 1}`);
+  if (BOT_CPUS === null && PIN !== null) {
+    const left = [...Array(cores).keys()].filter((c) => !PIN.includes(c));
+    BOT_CPUS = left.length ? left : null;
+    if (!left.length) log("warning: --pin takes every core; the load generator shares them with the server");
   }
-  if (PIN !== null && !(Number.isInteger(PIN) && PIN >= 0 && PIN < cores)) {
-    console.error(`--pin must name a core from 0 to ${cores - 1}`);
-    process.exit(2);
-  }
-  const WORKERS = values.workers === undefined ? Math.max(1, Math.min(ROOMS, cores - (PIN === null ? 0 : 1))) : Number(values.workers);
-  if (!(Number.isInteger(WORKERS) && WORKERS >= 1 && WORKERS <= ROOMS)) {
-    console.error("--workers must be from 1 to the number of rooms");
-    process.exit(2);
-  }
+  if (PIN && BOT_CPUS && BOT_CPUS.some((c) => PIN.includes(c))) log("warning: the load generator shares a core with the server");
+  const WORKERS = values.workers === undefined ? Math.max(1, Math.min(ROOMS, BOT_CPUS?.length ?? cores)) : Number(values.workers);
+  if (!(Number.isInteger(WORKERS) && WORKERS >= 1 && WORKERS <= ROOMS)) usage("--workers must be from 1 to the number of rooms");
+  const SFU_WORKERS = values["sfu-workers"] === undefined ? null : Number(values["sfu-workers"]);
+  if (SFU_WORKERS !== null && !(Number.isInteger(SFU_WORKERS) && SFU_WORKERS >= 0)) usage("--sfu-workers must be a whole number");
+  const SAMPLE = values.sample === undefined ? null : Number(values.sample);
+  if (SAMPLE !== null && !(Number.isInteger(SAMPLE) && SAMPLE >= 1 && SAMPLE <= SECONDS)) usage("--sample must be whole seconds from 1 to --seconds");
 
   const dir = mkdtempSync(join(tmpdir(), "hearth-sfu-bench-"));
   const port = freePort();
@@ -221,9 +290,14 @@ async function main(): Promise<void> {
     HEARTH_PORT: String(port),
     HEARTH_HOST: "127.0.0.1",
     HEARTH_RTC_ADDRESSES: "127.0.0.1",
-    HEARTH_RTC_PORTS: "44000-44999",
+    HEARTH_RTC_PORTS: RTC_PORTS.join("-"),
     HEARTH_LOG_LEVEL: "warn",
+    // The load test measures the SFU, not admission control: every member gets video, whatever
+    // the forwarded rate and the box's CPU (the load generator's included).
+    HEARTH_SFU_CAPACITY_PPS: process.env.HEARTH_SFU_CAPACITY_PPS ?? "10000000",
+    HEARTH_SFU_SAFE_LOAD_PCT: process.env.HEARTH_SFU_SAFE_LOAD_PCT ?? "100",
   };
+  if (SFU_WORKERS !== null) env.HEARTH_SFU_WORKERS = String(SFU_WORKERS);
 
   // The people, groups, sessions and sign-ins, written before the server starts.
   const hearth = await openHearth(loadConfig(env));
@@ -231,11 +305,10 @@ async function main(): Promise<void> {
   for (let r = 0; r < ROOMS; r++) groups.push(await makeGroup(hearth, MEMBERS - 1));
   hearth.db.close();
 
-  const command = PIN === null ? ["bun", MAIN, "serve"] : ["taskset", "-c", String(PIN), "bun", MAIN, "serve"];
-  if (PIN !== null && cores > 1) {
-    // The load generator (this process and the workers it spawns) keeps off the server's core.
-    const others = [...Array(cores).keys()].filter((c) => c !== PIN).join(",");
-    spawnSync("taskset", ["-pc", others, String(process.pid)], { stdio: "ignore" });
+  const command = PIN === null ? ["bun", MAIN, "serve"] : ["taskset", "-c", PIN.join(","), "bun", MAIN, "serve"];
+  if (BOT_CPUS) {
+    // This process (every thread) and the workers it spawns keep to the load generator's cores.
+    spawnSync("taskset", ["-apc", BOT_CPUS.join(","), String(process.pid)], { stdio: "ignore" });
   }
   const server = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "inherit" });
   const workers: Worker[] = [];
@@ -250,67 +323,151 @@ async function main(): Promise<void> {
       const rooms = groups
         .filter((_, r) => r % WORKERS === w)
         .map((g) => ({ url: `ws://127.0.0.1:${port}/rooms/${g.sessionId}/ws`, clinician: g.clinician, members: g.members }));
-      workers.push(new Worker({ rooms, latencyFile: join(dir, `latency-${w}.f64`) }));
+      workers.push(new Worker({ rooms }, BOT_CPUS ? BOT_CPUS[w % BOT_CPUS.length]! : null));
     }
     for (const w of workers) if ((await w.line()) !== "ready") throw new Error("a bench worker failed to connect its members");
-    log(`${ROOMS * MEMBERS} members connected in ${ROOMS} room(s), ${WORKERS} worker process(es); ${WARMUP} s warm-up + ${SECONDS} s`);
+    log(`${ROOMS * MEMBERS} members connected in ${ROOMS} room(s), ${WORKERS} bot process(es); ${WARMUP} s warm-up + ${SECONDS} s`);
     for (const w of workers) w.send("start");
     await sleep(WARMUP * 1000);
 
-    for (const w of workers) w.send("measure");
-    const t0 = performance.now();
-    const cpu0 = cpuSeconds(server.pid);
-    let rssMax = 0;
-    for (let s = 0; s < SECONDS; s++) {
-      await sleep(1000);
-      rssMax = Math.max(rssMax, rssMb(server.pid));
+    // Sockets: the server tree's and the bot processes' (the kernel counts drops per socket).
+    const botPids = workers.flatMap((w) => processTree(w.proc.pid));
+    const serverSockets = socketInodes(processTree(server.pid));
+    const botSockets = socketInodes(botPids);
+    const drops = () => ({ server: udpDrops(serverSockets), bots: udpDrops(botSockets) });
+    const sampleWorkers = async () => {
+      for (const w of workers) w.send("sample");
+      return Promise.all(workers.map(async (w) => JSON.parse(await w.line()) as Report));
+    };
+
+    await sampleWorkers(); // the window opens: counts so far are the warm-up's
+    const first = snapshot(server.pid, true);
+    const drops0 = drops();
+    const interval = SAMPLE ?? SECONDS;
+    const overall = new LatencyHistogram();
+    const intervalLatency = new LatencyHistogram();
+    const reports: Report[] = [];
+    const samples: Record<string, unknown>[] = [];
+    let rssMax = first.rssSum;
+    let prev: Snapshot = first;
+    let prevDrops = drops0;
+    let last: Snapshot = first;
+    for (let k = 1; k * interval <= SECONDS; k++) {
+      const due = first.at + k * interval * 1000;
+      while (performance.now() < due - 1) {
+        await sleep(Math.min(1000, due - performance.now()));
+        rssMax = Math.max(rssMax, snapshot(server.pid, false).rssSum);
+      }
+      const parts = await sampleWorkers();
+      const now = snapshot(server.pid, true);
+      const d = drops();
+      rssMax = Math.max(rssMax, now.rssSum);
+      const r = sumReports(parts);
+      reports.push(r);
+      intervalLatency.clear();
+      for (const p of parts) {
+        intervalLatency.addSparse(p.latency);
+        overall.addSparse(p.latency);
+      }
+      const dt = (now.at - prev.at) / 1000;
+      if (SAMPLE !== null) {
+        const s = {
+          t: round((now.at - first.at) / 1000),
+          forwarded_pps: Math.round(r.received / dt),
+          loss_pct: lossPct(r),
+          p50_ms: round(intervalLatency.percentile(0.5), 2),
+          p99_ms: round(intervalLatency.percentile(0.99), 2),
+          server_cpu_pct: round((cpuDelta(prev.cpu, now.cpu) / dt) * 100),
+          server_rss_mb: round(now.rssSum),
+          server_pss_mb: round(now.pssSum),
+          bench_cpu_pct: round((r.cpuSeconds / dt) * 100),
+          server_socket_drops: d.server - prevDrops.server,
+          bot_socket_drops: d.bots - prevDrops.bots,
+        };
+        samples.push(s);
+        log(
+          `[${s.t} s] ${s.forwarded_pps} pps, loss ${s.loss_pct}%, p50 ${s.p50_ms} / p99 ${s.p99_ms} ms, server ${s.server_cpu_pct}% RSS ${s.server_rss_mb} MB PSS ${s.server_pss_mb} MB, bots ${s.bench_cpu_pct}%, drops server ${s.server_socket_drops} bots ${s.bot_socket_drops}`,
+        );
+      }
+      prev = now;
+      prevDrops = d;
+      last = now;
     }
-    for (const w of workers) w.send("report");
-    const elapsed = (performance.now() - t0) / 1000;
-    const serverCpu = ((cpuSeconds(server.pid) - cpu0) / elapsed) * 100;
-    const rssEnd = rssMb(server.pid);
-    const reports = await Promise.all(workers.map(async (w) => JSON.parse(await w.line()) as Report));
+    const elapsed = (last.at - first.at) / 1000;
+    const total = sumReports(reports);
+    const dropsEnd = drops();
     for (const w of workers) w.send("stop");
 
-    const total = reports.reduce((a, r) => ({ sent: a.sent + r.sent, received: a.received + r.received, expected: a.expected + r.expected, samples: a.samples + r.samples, cpuSeconds: a.cpuSeconds + r.cpuSeconds }));
-    const all = new Float64Array(total.samples);
-    let at = 0;
-    for (let w = 0; w < WORKERS; w++) {
-      const part = new Float64Array(readFileSync(join(dir, `latency-${w}.f64`)).buffer.slice(0));
-      all.set(part, at);
-      at += part.length;
-    }
-    all.sort();
+    const serverCpu = (cpuDelta(first.cpu, last.cpu) / elapsed) * 100;
+    const forwarded = total.received / elapsed;
+    const benchCpu = (total.cpuSeconds / elapsed) * 100;
     const nominal = ROOMS * MEMBERS * (MEMBERS - 1) * (VIDEO_PPS + AUDIO_PPS);
     // What the members actually sent (timers run a little slow), times the P-1 receivers of each packet.
     const offered = Math.round((total.sent * (MEMBERS - 1)) / elapsed);
-    const result = {
+    const processes = last.pids.map((pid) => ({
+      pid,
+      cmd: commandOf(pid),
+      cpu_pct: round(((last.cpu.get(pid)! - (first.cpu.get(pid) ?? 0)) / elapsed) * 100),
+      rss_mb: round(last.rss.get(pid)!),
+      pss_mb: round(last.pss!.get(pid)!),
+    }));
+    const result: Record<string, unknown> = {
       rooms: ROOMS,
       members: MEMBERS,
-      seconds: Math.round(elapsed * 10) / 10,
-      pinned_core: PIN,
+      seconds: round(elapsed),
+      pinned_core: PIN?.[0] ?? null,
+      server_cpus: PIN,
+      bot_cpus: BOT_CPUS,
       workers: WORKERS,
+      sfu_workers: SFU_WORKERS,
+      server_processes: last.pids.length,
       nominal_pps: nominal,
       offered_pps: offered,
-      forwarded_pps: Math.round(total.received / elapsed),
-      loss_pct: total.expected ? Math.round((1 - total.received / total.expected) * 10000) / 100 : 0,
-      p50_ms: Math.round(percentile(all, 0.5) * 100) / 100,
-      p99_ms: Math.round(percentile(all, 0.99) * 100) / 100,
-      server_cpu_pct: Math.round(serverCpu * 10) / 10,
-      server_rss_mb: Math.round(rssEnd * 10) / 10,
-      server_rss_max_mb: Math.round(rssMax * 10) / 10,
-      bench_cpu_pct: Math.round(((total.cpuSeconds / elapsed) * 100) * 10) / 10,
+      forwarded_pps: Math.round(forwarded),
+      loss_pct: lossPct(total),
+      p50_ms: round(overall.percentile(0.5), 2),
+      p99_ms: round(overall.percentile(0.99), 2),
+      server_cpu_pct: round(serverCpu),
+      server_us_per_packet: round((serverCpu * 1e4) / forwarded, 2),
+      server_rss_mb: round(last.rssSum),
+      server_rss_max_mb: round(rssMax),
+      server_pss_mb: round(last.pssSum),
+      bench_cpu_pct: round(benchCpu),
+      bench_us_per_packet: round((benchCpu * 1e4) / forwarded, 2),
+      server_socket_drops: dropsEnd.server - drops0.server,
+      bot_socket_drops: dropsEnd.bots - drops0.bots,
+      srtp_auth_failed: total.authFailed,
+      bots_on_werift_path: total.weriftPath,
+      bot_streams_fast: total.fastStreams,
+      bot_send_failed: total.sendFailed,
+      bot_nacks_resent: total.resent,
+      processes,
     };
+    if (SAMPLE !== null) {
+      const s0 = samples[0]!;
+      const sN = samples.at(-1)!;
+      const growth = (a: unknown, b: unknown) => round(((Number(b) - Number(a)) / Number(a)) * 100, 2);
+      result.rss_growth_pct = growth(s0.server_rss_mb, sN.server_rss_mb);
+      result.pss_growth_pct = growth(s0.server_pss_mb, sN.server_pss_mb);
+      result.worst_interval_loss_pct = Math.max(...samples.map((s) => Number(s.loss_pct)));
+      result.worst_interval_p99_ms = Math.max(...samples.map((s) => Number(s.p99_ms)));
+      result.sample_seconds = SAMPLE;
+      result.samples = samples;
+    }
     log(
       [
         `forwarded ${result.forwarded_pps} packets/s of ${offered} sent to forward (nominal ${nominal}: ${ROOMS} x ${MEMBERS} members, each receiving ${MEMBERS - 1} x ${VIDEO_PPS + AUDIO_PPS} packets/s)`,
-        `loss ${result.loss_pct}%   one-way latency p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms`,
-        `server CPU ${result.server_cpu_pct}% of one core${PIN === null ? "" : ` (pinned to core ${PIN})`}, RSS ${result.server_rss_mb} MB (max ${result.server_rss_max_mb} MB)`,
-        `load generator CPU ${result.bench_cpu_pct}% (${WORKERS} process(es); ${Math.round(result.bench_cpu_pct / WORKERS)}% each on average)`,
+        `loss ${result.loss_pct}%   one-way latency p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms   dropped by the kernel: server sockets ${result.server_socket_drops}, bot sockets ${result.bot_socket_drops}`,
+        `server CPU ${result.server_cpu_pct}% of one core over ${last.pids.length} process(es)${PIN === null ? "" : ` (pinned to ${PIN.join(",")})`} (${result.server_us_per_packet} µs per forwarded packet), RSS ${result.server_rss_mb} MB (max ${result.server_rss_max_mb} MB), PSS ${result.server_pss_mb} MB`,
+        ...processes.map((p) => `  pid ${p.pid} ${p.cmd}: CPU ${p.cpu_pct}%, RSS ${p.rss_mb} MB, PSS ${p.pss_mb} MB`),
+        `load generator CPU ${result.bench_cpu_pct}% (${WORKERS} process(es)${BOT_CPUS ? ` on ${BOT_CPUS.join(",")}` : ""}; ${result.bench_us_per_packet} µs per received packet)`,
+        ...(SAMPLE !== null ? [`RSS growth ${result.rss_growth_pct}% (PSS ${result.pss_growth_pct}%) from the first sample to the last; worst interval loss ${result.worst_interval_loss_pct}%, worst interval p99 ${result.worst_interval_p99_ms} ms`] : []),
       ].join("\n"),
     );
     console.log(JSON.stringify(result));
   } finally {
+    // A stopped worker closes its members and exits by itself; a stuck one is ended.
+    await Promise.race([Promise.all(workers.map((w) => w.proc.exited)), sleep(5000)]);
     for (const w of workers) w.proc.kill("SIGTERM");
     await Promise.all(workers.map((w) => w.proc.exited));
     server.kill("SIGTERM");
