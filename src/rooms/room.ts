@@ -52,8 +52,11 @@ export interface RoomOptions {
   media: (listener: MediaListener) => RoomMedia;
   /** How long a member whose connection dropped keeps their place (admitted, not re-knocking). */
   graceMs: number;
-  /** The appliance's admission control, shared by every room (src/rooms/admission.ts). */
-  admission: Admission;
+  /**
+   * The appliance's admission control, shared by every room (src/rooms/admission.ts); RoomService
+   * always passes it. Without one (a Room built by hand in a test) everyone gets video.
+   */
+  admission?: Admission;
 }
 
 class Member {
@@ -369,6 +372,7 @@ export class Room {
    */
   #weigh(member: Member): void {
     const admission = this.options.admission;
+    if (!admission) return;
     const shape = this.#shape(member);
     if (member.role === "clinician") {
       admission.consider(shape, { clinician: true });
@@ -483,7 +487,7 @@ export class Room {
    */
   #setMode(member: Member, msg: ClientMessageOf<"mode">): void {
     // Video again, while in the room: only if the box can carry it (a waiting member is weighed on admission).
-    if (msg.audioOnly === false && member.audioOnly && member.inMedia && member.role === "member") {
+    if (msg.audioOnly === false && member.audioOnly && member.inMedia && member.role === "member" && this.options.admission) {
       if (this.options.admission.considerVideo(this.#shape(member)).audioOnly) throw new ProtocolError("at-capacity");
     }
     if (msg.lowBandwidth !== undefined) member.lowBandwidth = msg.lowBandwidth;
@@ -546,22 +550,22 @@ export class Room {
     const waiting = [...this.#members.values()].filter((m) => m.state === "waiting").map((m) => ({ id: m.id, name: m.name }));
     const base = { type: "room" as const, locked: this.locked, screensAllowed: this.screensAllowed, members };
     const clinicians = inside.some((m) => m.role === "clinician");
-    const headroom = clinicians ? this.#headroom() : undefined;
+    const headroom = clinicians && this.options.admission ? this.#headroom(this.options.admission) : undefined;
     for (const m of inside) {
       if (m.role === "clinician") this.#send(m, { ...base, waiting, headroom });
       else if (!cliniciansOnly) this.#send(m, base);
     }
   }
 
-  #headroom(): HeadroomView {
-    const view = headroomView(this.options.admission.headroom(this.#shape(null)));
+  #headroom(admission: Admission): HeadroomView {
+    const view = headroomView(admission.headroom(this.#shape(null)));
     this.#headroomSent = `${view.level}:${Math.round(view.percentFree / 5)}:${view.videoJoinsLeft}`;
     return view;
   }
 
   /** The load moves without the room changing: clinicians hear of it when their view would. */
   #refreshHeadroom(): void {
-    if (this.#ended || this.#disposed) return;
+    if (this.#ended || this.#disposed || !this.options.admission) return;
     const view = headroomView(this.options.admission.headroom(this.#shape(null)));
     const key = `${view.level}:${Math.round(view.percentFree / 5)}:${view.videoJoinsLeft}`;
     if (key !== this.#headroomSent) this.#sendRoom(true);
