@@ -206,6 +206,11 @@ export class MediaRoom implements RoomMedia {
     return { members, forwarded: this.forwarded };
   }
 
+  /** Members with media here now. */
+  get members(): number {
+    return this.#members.size;
+  }
+
   /** Packets forwarded so far (the load report takes differences). */
   get forwarded(): number {
     return this.router.counter.forwarded;

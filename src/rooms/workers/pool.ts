@@ -93,11 +93,13 @@ export class InProcessMedia implements MediaHost {
 
   load(): MediaLoad {
     const s = this.#sample;
-    const rooms = this.#rooms.size;
+    let members = 0;
+    for (const r of this.#rooms) members += r.members;
+    const pps = Math.round(s.pps);
     return {
-      forwardedPps: Math.round(s.pps),
+      forwardedPps: pps,
       cores: 1,
-      workers: [{ index: 0, pid: process.pid, cpu: null, rooms, members: 0, forwardedPps: Math.round(s.pps), cpuPct: Math.round(s.cpuPct), restarts: 0 }],
+      workers: [{ index: 0, pid: process.pid, cpu: null, rooms: this.#rooms.size, members, forwardedPps: pps, cpuPct: Math.round(s.cpuPct), restarts: 0 }],
     };
   }
 
