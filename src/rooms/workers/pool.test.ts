@@ -36,10 +36,10 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 }
 
 /** A clinician and one admitted member, both sending. */
-async function pair(): Promise<{ g: GroupFixture; clinician: Bot; member: Bot }> {
-  const g = await world.group(1);
-  const clinician = new Bot(world.wsUrl(g.sessionId), { cookie: g.clinician, stun });
-  const member = new Bot(world.wsUrl(g.sessionId), { cookie: g.members[0]!, stun });
+async function pair(on: RoomWorld = world): Promise<{ g: GroupFixture; clinician: Bot; member: Bot }> {
+  const g = await on.group(1);
+  const clinician = new Bot(on.wsUrl(g.sessionId), { cookie: g.clinician, stun });
+  const member = new Bot(on.wsUrl(g.sessionId), { cookie: g.members[0]!, stun });
   bots.push(clinician, member);
   await clinician.connect();
   await member.connect();
@@ -100,6 +100,30 @@ describe("SFU workers", () => {
     const fresh = victims.filter((r) => r.member.messages.filter((m) => m.type === "offer" && m.fresh).length === 2);
     expect(fresh.length).toBe(1);
     expect(fresh[0]!.clinician.messages.filter((m) => m.type === "offer" && m.fresh).length).toBe(2);
+  });
+
+  test("HEARTH_SFU_WORKERS=0 keeps media in the main process", async () => {
+    const inProcess = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "42600-42649", HEARTH_SFU_WORKERS: "0" });
+    try {
+      const { clinician, member } = await pair(inProcess);
+      await until(() => flowing(clinician, member), 5000, "media");
+      await until(() => inProcess.rooms.load().forwardedPps > 0, 3000, "forwarding counted");
+      expect(inProcess.rooms.load().workers).toMatchObject([{ pid: process.pid, rooms: 1, members: 2 }]);
+    } finally {
+      await Promise.all(bots.splice(0).map((b) => b.close()));
+      await inProcess.close();
+    }
+  });
+
+  test("stopping the server stops its workers", async () => {
+    const other = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "42650-42699", HEARTH_SFU_WORKERS: "1" });
+    const { clinician, member } = await pair(other);
+    await until(() => flowing(clinician, member), 5000, "media");
+    const pid = other.rooms.load().workers[0]!.pid!;
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    await Promise.all(bots.splice(0).map((b) => b.close()));
+    await other.close();
+    await until(() => !existsSync(`/proc/${pid}`), 3000, "the worker gone");
   });
 
   test("port ranges are split without overlap", () => {
