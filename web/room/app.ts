@@ -221,7 +221,7 @@ export class SessionPage {
     if (wasIn && !this.local.screen) this.send({ type: "share", on: false });
   }
 
-  #room(msg: Extract<ServerMessage, { type: "room" }>): void {
+  async #room(msg: Extract<ServerMessage, { type: "room" }>): Promise<void> {
     const before = new Map(this.members.map((m) => [m.id, m]));
     this.members = msg.members;
     if (this.#seenRoom) this.#announceChanges(before, msg);
@@ -233,7 +233,8 @@ export class SessionPage {
     this.screensAllowed = msg.screensAllowed;
     for (const m of msg.members) if (m.speaking) this.speaking.add(m.id);
     const self = msg.members.find((m) => m.id === this.selfId);
-    if (self && this.#heldAudioOnly && !self.audioOnly) void this.#releaseAudioOnly();
+    // Video granted: the camera must be running before the offer that carries it is answered.
+    if (self && this.#heldAudioOnly && !self.audioOnly) await this.#releaseAudioOnly();
     // The server stopped this member's share (the clinician withdrew permission).
     if (self && !self.sharing && this.local.screen) {
       this.local.stopScreen();
@@ -465,8 +466,13 @@ export class SessionPage {
     });
     on("btn-share", () => this.#setShare(!this.local.screen));
     on("btn-audio-only", async (b) => {
-      // Held by the box: ask for video; the server's answer (room or at-capacity) does the rest.
-      if (this.#heldAudioOnly) return void this.send({ type: "mode", audioOnly: false });
+      // Held by the box: ask for video, camera ready for the offer if it is granted; a refusal
+      // (at-capacity) puts the page back on sound only with the same explanation.
+      if (this.#heldAudioOnly) {
+        await this.local.setAudioOnly(false);
+        this.send({ type: "mode", audioOnly: false });
+        return;
+      }
       const value = !this.local.audioOnly;
       await this.local.setAudioOnly(value);
       setPressed(b, value);
@@ -531,7 +537,7 @@ export class SessionPage {
     this.#heldAudioOnly = false;
     const notice = maybeId("capacity-notice");
     if (notice) notice.hidden = true;
-    await this.local.setAudioOnly(false);
+    if (this.local.audioOnly) await this.local.setAudioOnly(false);
     setPressed(byId("btn-audio-only"), false);
     this.#shareButton();
     this.#preview();
