@@ -232,7 +232,7 @@ async function tileTrack(viewer: Member, of: Member): Promise<string> {
   }, of.memberId);
 }
 
-test("a group session: knock, admit, everyone sees and hears everyone, audio only, screen share, 5 s offline", async () => {
+test("a group session: knock, admit, everyone sees and hears everyone, audio only, screen share, 5 s offline, the SFU worker dies", async () => {
   const started = Date.now();
 
   // ---- people and the group, through the real pages -------------------------------------
@@ -379,6 +379,20 @@ test("a group session: knock, admit, everyone sees and hears everyone, audio onl
   expect(afterOutage.some((x) => x.type === "waiting")).toBe(false);
   const knocksSeen = cleo.received.filter((r) => r.at >= offlineAt && r.msg.type === "room" && (r.msg.waiting ?? []).length > 0);
   expect(knocksSeen).toEqual([]);
+
+  // ---- the SFU worker carrying the session dies: every page reconnects by itself, no knock ----
+  const worker = server.rooms.load().workers.find((w) => w.rooms > 0 && w.pid !== null)!;
+  const crashedAt = Date.now();
+  const generations = everyone.map((m) => lastOffer(m).generation);
+  process.kill(worker.pid!, "SIGKILL");
+  await until(() => everyone.every((m, i) => lastOffer(m).generation > generations[i]!), "a fresh offer on every page", 15_000);
+  await Promise.all(
+    everyone.map((m) =>
+      untilFlowing(m, everyone.filter((o) => o !== m).flatMap((from): Want[] => [{ from, source: "camera" }, { from, source: "audio" }]), "after the worker restarted"),
+    ),
+  );
+  expect(everyone.flatMap((m) => m.received.filter((r) => r.at >= crashedAt && (r.msg.type === "waiting" || r.msg.type === "error")))).toEqual([]);
+  expect(server.rooms.load().workers[worker.index]).toMatchObject({ restarts: 1 });
 
   // ---- the server offered only the configured address ---------------------------------------
   const candidates = everyone.flatMap((m) => offers(m).flatMap((o) => o.sdp.split("\r\n").filter((l) => l.startsWith("a=candidate:"))));
