@@ -292,6 +292,9 @@ test("a group session: knock, admit, everyone sees and hears everyone, audio onl
   await Promise.all(
     everyone.map((m) => untilFlowing(m, others(m).flatMap((from) => [{ from, source: "camera" as const }, { from, source: "audio" as const }]), "after admission")),
   );
+  // The clinician sees the box's room for video, in words; members do not.
+  await cleo.page.locator("#headroom-text").getByText(/^Ample: \d+% free\./).waitFor();
+  for (const m of [sam, alex]) expect(await m.page.locator("#headroom-panel").isHidden()).toBe(true);
   // Each tile plays the track whose frames are counted.
   for (const m of everyone) {
     const stats = await inbound(m.page);
