@@ -192,6 +192,42 @@ for (const [profileName, profile] of PROFILES) {
         expect(seal(12)).toBe(SRTP_REPLAYED);
       });
 
+      test("encrypting again gives the first bytes, and only for an index encrypted before and still in the window", () => {
+        const k = keys(profile);
+        const outbound = new SrtpContext(profile, k.localMasterKey, k.localMasterSalt, engine);
+        const mem = new Memory(2048);
+        const plain = new Map<number, Buffer>();
+        const sealed = new Map<number, Buffer>();
+        const seal = (seq: number) => {
+          plain.set(seq, rtp(seq, randomBytes(80)).serialize());
+          const n = outbound.protectRtp(mem, 0, load(mem, plain.get(seq)!));
+          sealed.set(seq, Buffer.from(mem.bytes.subarray(0, n)));
+        };
+        const again = (seq: number, bytes = plain.get(seq)!): number | Buffer => {
+          const n = outbound.reprotectRtp(mem, 0, load(mem, bytes));
+          return n < 0 ? n : Buffer.from(mem.bytes.subarray(0, n));
+        };
+        seal(10);
+        seal(500);
+        expect(again(10)).toEqual(sealed.get(10)!);
+        expect(again(500)).toEqual(sealed.get(500)!);
+        // Never encrypted (skipped over, or ahead): refused.
+        expect(again(11, rtp(11, randomBytes(80)).serialize())).toBe(SRTP_REPLAYED);
+        expect(again(501, rtp(501, randomBytes(80)).serialize())).toBe(SRTP_REPLAYED);
+        // Encrypting again moves nothing: 11 can still go once, the normal way.
+        expect(outbound.protectRtp(mem, 0, load(mem, rtp(11, randomBytes(80)).serialize()))).toBeGreaterThan(0);
+        expect(outbound.rtpIndex(0x11223344)).toBe(500);
+        // Out of the window (1024 packets) once the stream has moved on.
+        seal(1100);
+        expect(again(10)).toBe(SRTP_REPLAYED);
+        expect(again(500)).toEqual(sealed.get(500)!);
+        seal(1600);
+        expect(again(500)).toBe(SRTP_REPLAYED);
+        expect(again(1100)).toEqual(sealed.get(1100)!);
+        // An SSRC never sent on: refused.
+        expect(again(10, rtp(10, randomBytes(80), 0x99).serialize())).toBe(SRTP_REPLAYED);
+      });
+
       test("a tampered packet is refused and leaves no state behind", () => {
         const k = keys(profile);
         const peer = weriftPeer(k, profile);

@@ -27,23 +27,45 @@ const RTCP_REPLAY_WINDOW = 128;
 const MAX_SRTCP_INDEX = 0x7fffffff;
 
 /**
- * Which indices in (highest - size, highest] were seen: slot i % size remembers the last index
- * accepted there, so a window needs no shifting and every check is O(1).
+ * Which indices in (highest - size, highest] were seen: one bit per index, bit i % size, cleared
+ * as `highest` moves past it, so every check is O(1) and a window costs size / 8 bytes (one per
+ * SSRC each way: with a Float64 per slot, 8 KB each, ~7 MB at 36 members).
  */
 class ReplayWindow {
   highest = -1;
-  readonly #seen: Float64Array;
+  readonly #bits: Uint32Array;
+  readonly #mask: number;
   constructor(readonly size: number) {
-    this.#seen = new Float64Array(size).fill(-1);
+    if (size < 32 || (size & (size - 1)) !== 0) throw new Error("a replay window is a power of two of at least 32");
+    this.#bits = new Uint32Array(size >>> 5);
+    this.#mask = size - 1;
   }
   fresh(index: number): boolean {
     if (index > this.highest) return true;
     if (index <= this.highest - this.size) return false;
-    return this.#seen[index % this.size] !== index;
+    return !this.#has(index);
+  }
+  /** True if `index` was accepted and is still inside the window. */
+  seen(index: number): boolean {
+    return index <= this.highest && index > this.highest - this.size && this.#has(index);
   }
   accept(index: number): void {
-    this.#seen[index % this.size] = index;
-    if (index > this.highest) this.highest = index;
+    const highest = this.highest;
+    if (index > highest) {
+      if (index - highest >= this.size || highest < 0) this.#bits.fill(0);
+      else for (let i = highest + 1; i < index; i++) this.#clear(i);
+      this.highest = index;
+    }
+    const bit = index & this.#mask;
+    this.#bits[bit >>> 5]! |= 1 << (bit & 31);
+  }
+  #has(index: number): boolean {
+    const bit = index & this.#mask;
+    return (this.#bits[bit >>> 5]! & (1 << (bit & 31))) !== 0;
+  }
+  #clear(index: number): void {
+    const bit = index & this.#mask;
+    this.#bits[bit >>> 5]! &= ~(1 << (bit & 31));
   }
 }
 
@@ -148,6 +170,21 @@ export class SrtpContext {
 
   /** Encrypts the RTP packet in mem[at, at+length) in place and appends the tag; returns the new length. */
   protectRtp(mem: Memory, at: number, length: number): number {
+    return this.#protectRtp(mem, at, length, false);
+  }
+
+  /**
+   * Encrypts again a packet whose SSRC and index were already encrypted (and are still inside the
+   * window), for a retransmission rebuilt from a history that does not keep the SRTP bytes. The
+   * caller must give byte for byte the plaintext of the first time and must compare the tag with
+   * the first one before sending: the same nonce over other bytes would give away the key stream
+   * (and, with GCM, the authentication key). Refuses (SRTP_REPLAYED) an index never encrypted.
+   */
+  reprotectRtp(mem: Memory, at: number, length: number): number {
+    return this.#protectRtp(mem, at, length, true);
+  }
+
+  #protectRtp(mem: Memory, at: number, length: number, again: boolean): number {
     const b = mem.bytes;
     const h = rtpHeaderLength(b, at, length);
     if (h < 0) return SRTP_MALFORMED;
@@ -156,6 +193,7 @@ export class SrtpContext {
     const seq = (b[at + 2]! << 8) | b[at + 3]!;
     let s = this.#stream(ssrc);
     if (s === undefined) {
+      if (again) return SRTP_REPLAYED;
       s = new RtpStream(ssrc, seq);
       this.#rtp.set(ssrc, s);
       this.#last = s;
@@ -163,13 +201,17 @@ export class SrtpContext {
     // A packet from before the first one sent stays in ROC 0 (as werift's sender does).
     const roc = Math.max(0, guessRoc(s, seq));
     const index = roc * 65536 + seq;
-    // An index is encrypted once: a second packet under the same SSRC and index would reuse the
-    // nonce (fatal for GCM). Retransmissions resend the first SRTP bytes instead.
-    if (!s.window.fresh(index)) return SRTP_REPLAYED;
-    s.window.accept(index);
-    if (index > s.roc * 65536 + s.seq) {
-      s.roc = roc;
-      s.seq = seq;
+    if (again) {
+      if (!s.window.seen(index)) return SRTP_REPLAYED;
+    } else {
+      // An index is encrypted once: a second packet under the same SSRC and index would reuse
+      // the nonce (fatal for GCM). Retransmissions go through reprotectRtp, checked by the caller.
+      if (!s.window.fresh(index)) return SRTP_REPLAYED;
+      s.window.accept(index);
+      if (index > s.roc * 65536 + s.seq) {
+        s.roc = roc;
+        s.seq = seq;
+      }
     }
     if (this.#gcm) {
       this.#rtpGcmIv(ssrc, roc, seq);
