@@ -1,3 +1,4 @@
+import { PayloadRing } from "./history.ts";
 import { Memory } from "./libcrypto.ts";
 import { copy, rtpHeaderLength } from "./rtp.ts";
 import { SRTP_AUTH_FAILED, SRTP_REPLAYED, type SrtpContext } from "./srtp.ts";
@@ -39,7 +40,14 @@ export class IngressPacket {
     extensions: [] as { id: number; payload: Buffer }[],
   };
   payload: Uint8Array;
+  /** The serial of this packet's payload in the ring keep() returned (-1: not kept). */
+  keptSerial = -1;
   readonly #views: (Uint8Array | undefined)[] = [];
+  /** Each incoming stream's recent payloads (history.ts), shared by that stream's consumers. */
+  readonly #rings = new Map<number, PayloadRing>();
+  #parsed = 0;
+  #keptAt = -1;
+  #kept: PayloadRing | null = null;
 
   constructor(readonly mem: Memory) {
     this.payload = this.#view(0);
@@ -71,7 +79,24 @@ export class IngressPacket {
     hd.padding = padding;
     hd.paddingSize = pad;
     this.payload = at + h === PAYLOAD_AT ? this.#view(length - h - pad) : b.subarray(at + h, at + length - pad);
+    this.#parsed++;
     return true;
+  }
+
+  /**
+   * Keeps this packet's payload (with any padding: what a rewrite copies) in its stream's ring, once
+   * however many consumers ask; returns the ring (the serial is in keptSerial), or null.
+   */
+  keep(): PayloadRing | null {
+    if (this.#keptAt !== this.#parsed) {
+      this.#keptAt = this.#parsed;
+      const ssrc = this.header.ssrc;
+      let ring = this.#rings.get(ssrc);
+      if (ring === undefined) this.#rings.set(ssrc, (ring = new PayloadRing()));
+      this.keptSerial = ring.keep(this.mem.bytes, this.at + this.headerLength, this.at + this.length);
+      this.#kept = this.keptSerial < 0 ? null : ring;
+    }
+    return this.#kept;
   }
 }
 

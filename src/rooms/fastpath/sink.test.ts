@@ -27,6 +27,11 @@ function transport(profile: SrtpProfile = AEAD_AES_128_GCM) {
   return { ours: new SrtpContext(profile, key, salt), srtp: new SrtpSession(config), srtcp: new SrtcpSession(config) };
 }
 
+function load(mem: Memory, bytes: Uint8Array): number {
+  mem.bytes.set(bytes);
+  return bytes.length;
+}
+
 function packet(seq: number, ts: number, size = 100): RtpPacket {
   return new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: seq, timestamp: ts, ssrc: 0x5151, marker: false }), randomBytes(size));
 }
@@ -66,6 +71,68 @@ test("NACKed packets go again byte for byte, from the kept history only", () => 
   expect(sink.retransmitted).toBe(3);
   // The same bytes again would be a replay to werift's SRTP only if it had them; a lost one opens.
   expect(RtpPacket.deSerialize(t.srtp.decrypt(capture.packets[0]!)).header.sequenceNumber).toBe(30);
+});
+
+for (const profile of [AEAD_AES_128_GCM, AES128_CM_HMAC_SHA1_80] as const) {
+  test(`NACKs on packets from the fast ingress: each consumer resends its own first bytes from the stream's shared payloads (profile ${profile})`, () => {
+    // What the member sends is sealed here with the member's key, which the ingress opens.
+    const memberKey = randomBytes(16);
+    const memberSalt = randomBytes(masterSaltLength(profile));
+    const seal = new SrtpContext(profile, memberKey, memberSalt);
+    const protocol = { localCandidate: {}, datagramReceived: (_data: Buffer) => {} };
+    const subscribers = [0, 1].map((i) => {
+      const t = transport(profile);
+      const capture = new Capture();
+      const mid = { mid: { id: 1, value: String(i) }, absSendTimeId: 2 };
+      const sink = new DirectSink({ ssrc: 0x100 + i, payloadType: 96, kind: "video", clockRate: 90000, srtp: t.ours, sender: capture, extensions: mid });
+      return { t, capture, sink };
+    });
+    const ingress = new MediaIngress({ protocols: [protocol] }, new SrtpContext(profile, memberKey, memberSalt), (p) => {
+      for (const s of subscribers) s.sink.send(p);
+      return true;
+    });
+    ingress.install();
+    const wire = new Memory(2048);
+    const payloads: Buffer[] = [];
+    for (let seq = 0; seq < 100; seq++) {
+      const p = packet(seq, seq * 3000, 900 + seq);
+      payloads.push(p.payload);
+      const n = seal.protectRtp(wire, 0, load(wire, p.serialize()));
+      protocol.datagramReceived(Buffer.from(wire.bytes.subarray(0, n)));
+    }
+    ingress.uninstall();
+    for (const { t, capture, sink } of subscribers) {
+      const original = capture.packets.slice();
+      capture.packets.length = 0;
+      // 99 back to 36 are kept (64 packets); 35 is gone.
+      expect(sink.nack(90, 0b1001)).toBe(3);
+      expect(sink.resend(36)).toBe(true);
+      expect(sink.resend(35)).toBe(false);
+      expect(capture.packets).toEqual([original[90]!, original[91]!, original[94]!, original[36]!]);
+      expect(RtpPacket.deSerialize(t.srtp.decrypt(capture.packets[0]!)).payload).toEqual(payloads[90]!);
+      expect(sink.retransmitted).toBe(4);
+    }
+    // Two consumers, different keys and headers: different bytes for the same packet.
+    expect(subscribers[0]!.capture.packets[0]).not.toEqual(subscribers[1]!.capture.packets[0]);
+  });
+}
+
+test("a retransmission is not sent when the rebuilt bytes would differ from the first ones", () => {
+  const t = transport();
+  const capture = new Capture();
+  const sink = new DirectSink({ ssrc: 9, payloadType: 96, kind: "video", clockRate: 90000, srtp: t.ours, sender: capture, history: 16 });
+  const p = packet(1, 3000);
+  sink.send(p);
+  // The same RtpPacket object again with other contents: the payload kept for the first stands
+  // in for the second's, so rebuilding seq 2 would give other bytes under seq 2's nonce.
+  p.header.sequenceNumber = 2;
+  p.payload = randomBytes(100);
+  sink.send(p);
+  capture.packets.length = 0;
+  expect(sink.resend(2)).toBe(false);
+  expect(sink.resend(1)).toBe(true);
+  expect(capture.packets.length).toBe(1);
+  expect(sink.retransmitted).toBe(1);
 });
 
 test("sender reports carry the counters, the SSRC and the CNAME, and werift opens them", () => {

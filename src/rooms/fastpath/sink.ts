@@ -1,18 +1,23 @@
 import type { RtpPacket } from "werift";
 import type { RtpSink } from "../router.ts";
+import { PAYLOAD_HISTORY, PayloadRing } from "./history.ts";
 import { IngressPacket } from "./ingress.ts";
 import { Memory } from "./libcrypto.ts";
-import { RtpRewriter, writeU32, type ExtensionPlan } from "./rtp.ts";
+import { RtpRewriter, copy, rtpHeaderLength, writeU32, type ExtensionPlan } from "./rtp.ts";
 import type { SrtpContext } from "./srtp.ts";
 import type { PacketSender } from "./udp.ts";
 
 /**
  * A consumer's way out without werift's RTCRtpSender: the packet is rewritten for this consumer
- * (SSRC, payload type, continuous sequence numbers and timestamps, its own MID) straight into a
- * slot of a preallocated ring, encrypted there and sent synchronously. The ring doubles as the
- * NACK history: a retransmission resends the stored SRTP bytes unchanged, so a sequence number
- * is never encrypted twice (with AES-GCM, a second encryption under the same nonce with any
- * other header, e.g. a fresh abs-send-time, would give away the authentication key).
+ * (SSRC, payload type, continuous sequence numbers and timestamps, its own MID) into one
+ * preallocated buffer, encrypted there and sent synchronously.
+ *
+ * NACK history: the incoming stream's payloads are kept once for all its consumers (history.ts);
+ * each consumer keeps the header it wrote and the SRTP tag it got. A retransmission puts the two
+ * back together, encrypts again under the same index and goes only if the tag is the first one,
+ * so the bytes on the wire are the first ones exactly (with AES-GCM, a second encryption under
+ * the same nonce with any other header, e.g. a fresh abs-send-time, would give away the
+ * authentication key: a tag that differs means other bytes, and they are never sent).
  *
  * The SSRC must be one werift never sends RTP or RTCP with (the m-line's sender SSRC, with
  * nothing fed to that RTCRtpSender): SRTP nonces are made of SSRC and index, and werift keeps
@@ -31,8 +36,9 @@ export interface DirectSinkOptions {
   sender: PacketSender;
   extensions?: ExtensionPlan;
   /**
-   * Packets kept for NACK answers, a power of two; 0 keeps none. Default: 64 for video (1 to 2 s of
-   * 640x480, many round trips on a LAN; 98 KB a consumer), 0 for audio (no NACK negotiated).
+   * Packets kept for NACK answers, a power of two up to 64 (the shared payload history's depth); 0
+   * keeps none. Default: 64 for video (1 to 2 s of 640x480, many round trips on a LAN; 5 KB a
+   * consumer, the payloads being shared), 0 for audio (no NACK negotiated).
    */
   history?: number;
   /** CNAME for the SDES item sent with each sender report. */
@@ -41,6 +47,32 @@ export interface DirectSinkOptions {
 
 /** Room for the largest datagram we forward and its SRTP tag. */
 const SLOT = 1536;
+/** The longest rewritten header a history keeps (fixed part, CSRCs, MID and abs-send-time fit easily). */
+const HEADER_ROOM = 64;
+const TAG_ROOM = 16;
+
+/**
+ * Where every sink of this thread writes and encrypts: a packet is sent before the next one is
+ * written (sendto copies it into the kernel), so one buffer serves them all.
+ */
+let scratch: Memory | null = null;
+
+/**
+ * Payloads of werift RtpPackets (a stream's first packet, before the fast ingress takes it; unit
+ * tests): one ring for the thread. A packet goes to all its consumers before the next one comes,
+ * so the last packet kept is the only one to recognise.
+ */
+let weriftRing: PayloadRing | null = null;
+let weriftLast: RtpPacket | null = null;
+let weriftSerial = -1;
+function keepWerift(rtp: RtpPacket): PayloadRing | null {
+  const ring = (weriftRing ??= new PayloadRing());
+  if (rtp !== weriftLast) {
+    weriftLast = rtp;
+    weriftSerial = ring.keep(rtp.payload, 0, rtp.payload.length);
+  }
+  return weriftSerial < 0 ? null : ring;
+}
 /** RTP timestamp step at a stream switch: one 30 fps frame (video), one 20 ms Opus frame (audio). */
 const RESTART_STEP = { video: 3000, audio: 960 } as const;
 const NTP_UNIX_OFFSET_S = 2208988800;
@@ -58,12 +90,16 @@ export class DirectSink implements RtpSink {
   readonly #srtp: SrtpContext;
   readonly #sender: PacketSender;
   readonly #rewriter: RtpRewriter;
-  readonly #ring: Memory;
+  readonly #scratch: Memory;
+  /** History: slots (0: none), then per slot the sequence number (-1: none), header and tag. */
   readonly #slots: number;
-  /** Sequence number in each slot (-1: none) and its SRTP length. */
   readonly #seqs: Int32Array;
-  readonly #lengths: Uint16Array;
-  readonly #rtcp = new Memory(256);
+  readonly #headerLengths: Uint8Array;
+  readonly #headers: Uint8Array;
+  readonly #tags: Uint8Array;
+  /** The kept payload of each slot: its ring and serial there. */
+  readonly #rings: (PayloadRing | null)[];
+  readonly #serials: Float64Array;
   readonly #cname: Uint8Array;
   #seqOffset = 0;
   #tsOffset = 0;
@@ -80,12 +116,18 @@ export class DirectSink implements RtpSink {
     this.#srtp = options.srtp;
     this.#sender = options.sender;
     this.#rewriter = new RtpRewriter(this.ssrc, options.payloadType, options.extensions);
-    const history = options.history ?? (options.kind === "video" ? 64 : 0);
-    if (history < 0 || (history & (history - 1)) !== 0) throw new Error("history must be 0 or a power of two");
-    this.#slots = Math.max(1, history);
-    this.#ring = new Memory(this.#slots * SLOT);
-    this.#seqs = new Int32Array(this.#slots).fill(-1);
-    this.#lengths = new Uint16Array(this.#slots);
+    const history = options.history ?? (options.kind === "video" ? PAYLOAD_HISTORY : 0);
+    if (history < 0 || history > PAYLOAD_HISTORY || (history & (history - 1)) !== 0) {
+      throw new Error(`history must be 0 or a power of two up to ${PAYLOAD_HISTORY}`);
+    }
+    this.#scratch = scratch ??= new Memory(SLOT);
+    this.#slots = history;
+    this.#seqs = new Int32Array(history).fill(-1);
+    this.#headerLengths = new Uint8Array(history);
+    this.#headers = new Uint8Array(history * HEADER_ROOM);
+    this.#tags = new Uint8Array(history * TAG_ROOM);
+    this.#rings = new Array<PayloadRing | null>(history).fill(null);
+    this.#serials = new Float64Array(history);
     this.#cname = new TextEncoder().encode(options.cname ?? "");
     if (this.#cname.length > 255) throw new Error("a CNAME is at most 255 bytes");
   }
@@ -104,32 +146,50 @@ export class DirectSink implements RtpSink {
     }
     const seq = (header.sequenceNumber + this.#seqOffset) & 0xffff;
     const ts = (header.timestamp + this.#tsOffset) >>> 0;
-    const slot = seq & (this.#slots - 1);
-    const at = slot * SLOT;
+    const mem = this.#scratch;
+    const out = mem.bytes;
     const room = SLOT - this.#srtp.rtpOverhead;
-    const out = this.#ring.bytes;
-    const length =
-      rtp instanceof IngressPacket
-        ? this.#rewriter.fromRaw(out, at, room, rtp.mem.bytes, rtp.at, rtp.length, rtp.headerLength, seq, ts, header.marker)
-        : this.#rewriter.fromPacket(out, at, room, rtp, seq, ts);
+    const ingress = rtp instanceof IngressPacket;
+    const length = ingress
+      ? this.#rewriter.fromRaw(out, 0, room, rtp.mem.bytes, rtp.at, rtp.length, rtp.headerLength, seq, ts, header.marker)
+      : this.#rewriter.fromPacket(out, 0, room, rtp, seq, ts);
     if (length < 0) {
       this.dropped++;
       return;
     }
-    const srtpLength = this.#srtp.protectRtp(this.#ring, at, length);
+    const srtpLength = this.#srtp.protectRtp(mem, 0, length);
     this.#lastSeq = seq;
     this.#lastTs = ts;
     this.#lastSentAt = performance.now();
+    if (this.#slots > 0) {
+      const ring = srtpLength < 0 ? null : ingress ? rtp.keep() : keepWerift(rtp);
+      this.#remember(seq, ring, ingress ? rtp.keptSerial : weriftSerial, length, srtpLength);
+    }
     if (srtpLength < 0) {
-      this.#seqs[slot] = -1;
       this.dropped++;
       return;
     }
-    this.#seqs[slot] = seq;
-    this.#lengths[slot] = srtpLength;
     this.packets++;
     this.octets += rtp.payload.length;
-    if (!this.#sender.send(this.#ring, at, srtpLength)) this.dropped++;
+    if (!this.#sender.send(mem, 0, srtpLength)) this.dropped++;
+  }
+
+  /** Notes what a retransmission of `seq` needs besides its payload: the header written and the tag. */
+  #remember(seq: number, ring: PayloadRing | null, serial: number, length: number, srtpLength: number): void {
+    const slot = seq & (this.#slots - 1);
+    const out = this.#scratch.bytes;
+    const h = ring === null ? -1 : rtpHeaderLength(out, 0, length);
+    if (h < 0 || h > HEADER_ROOM) {
+      this.#seqs[slot] = -1;
+      this.#rings[slot] = null;
+      return;
+    }
+    copy(out, 0, h, this.#headers, slot * HEADER_ROOM);
+    copy(out, length, srtpLength, this.#tags, slot * TAG_ROOM);
+    this.#headerLengths[slot] = h;
+    this.#rings[slot] = ring;
+    this.#serials[slot] = serial;
+    this.#seqs[slot] = seq;
   }
 
   /** The next packet comes from another stream (a layer switch): keep sequence and timestamp continuous. */
@@ -139,10 +199,29 @@ export class DirectSink implements RtpSink {
 
   /** Sends a kept packet again, byte for byte; false if it is no longer kept. */
   resend(seq: number): boolean {
-    if (this.#closed) return false;
+    if (this.#closed || this.#slots === 0) return false;
     const slot = seq & (this.#slots - 1);
-    if (this.#seqs[slot] !== (seq & 0xffff) || this.#slots === 1) return false;
-    if (!this.#sender.send(this.#ring, slot * SLOT, this.#lengths[slot]!)) return false;
+    const ring = this.#rings[slot];
+    if (this.#seqs[slot] !== (seq & 0xffff) || !ring) return false;
+    const mem = this.#scratch;
+    const out = mem.bytes;
+    const h = this.#headerLengths[slot]!;
+    copy(this.#headers, slot * HEADER_ROOM, slot * HEADER_ROOM + h, out, 0);
+    const payload = ring.read(this.#serials[slot]!, out, h);
+    if (payload < 0 || h + payload > SLOT - this.#srtp.rtpOverhead) return false;
+    const length = h + payload;
+    const srtpLength = this.#srtp.reprotectRtp(mem, 0, length);
+    if (srtpLength < 0) return false;
+    // Other bytes than the first time (they never should be): never on the wire under that nonce.
+    let diff = 0;
+    const tags = this.#tags;
+    for (let i = length, t = slot * TAG_ROOM; i < srtpLength; i++, t++) diff |= out[i]! ^ tags[t]!;
+    if (diff !== 0) {
+      this.#seqs[slot] = -1;
+      this.#rings[slot] = null;
+      return false;
+    }
+    if (!this.#sender.send(mem, 0, srtpLength)) return false;
     this.retransmitted++;
     return true;
   }
@@ -161,7 +240,7 @@ export class DirectSink implements RtpSink {
    */
   sendReport(nowMs: number = performance.timeOrigin + performance.now()): boolean {
     if (this.#closed || this.#lastSeq < 0) return false;
-    const mem = this.#rtcp;
+    const mem = this.#scratch;
     const b = mem.bytes;
     const seconds = Math.floor(nowMs / 1000);
     const fraction = Math.floor(((nowMs % 1000) / 1000) * 4294967296);
@@ -208,5 +287,6 @@ export class DirectSink implements RtpSink {
   close(): void {
     this.#closed = true;
     this.#seqs.fill(-1);
+    this.#rings.fill(null);
   }
 }
