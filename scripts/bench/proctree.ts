@@ -105,16 +105,31 @@ export function socketInodes(pids: readonly number[]): Set<string> {
   return out;
 }
 
-/** Datagrams the kernel dropped (receive buffer full) on the UDP sockets with these inodes, so far. */
-export function udpDrops(inodes: Set<string>): number {
+/**
+ * For the UDP sockets with these inodes: datagrams the kernel dropped (receive buffer full) so
+ * far, and the bytes now waiting to be read (summed, and on the fullest socket).
+ */
+export function udpState(inodes: Set<string>): { drops: number; queuedKb: number; fullestKb: number } {
   let drops = 0;
+  let queued = 0;
+  let fullest = 0;
   for (const table of ["/proc/net/udp", "/proc/net/udp6"]) {
     const lines = (read(table) ?? "").split("\n").slice(1);
     for (const line of lines) {
       const f = line.trim().split(/\s+/);
-      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ref pointer drops
-      if (f.length >= 13 && inodes.has(f[9]!)) drops += Number(f[12]);
+      // sl local rem st tx_queue:rx_queue tr:when retrnsmt uid timeout inode ref pointer drops
+      if (f.length < 13 || !inodes.has(f[9]!)) continue;
+      drops += Number(f[12]);
+      const rx = parseInt(f[4]!.split(":")[1] ?? "0", 16);
+      queued += rx;
+      if (rx > fullest) fullest = rx;
     }
   }
-  return drops;
+  return { drops, queuedKb: queued / 1024, fullestKb: fullest / 1024 };
+}
+
+/** Jiffies the hypervisor took from this VM (steal) and in all, summed over CPUs, so far. */
+export function stealTicks(): { steal: number; total: number } {
+  const f = (read("/proc/stat") ?? "").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
 }

@@ -39,7 +39,7 @@ import { openHearth } from "../../src/server.ts";
 import { loopbackStunSink } from "../../src/rooms/ice.ts";
 import { makeGroup, type GroupFixture } from "../../tests/room-fixture.ts";
 import { freePort } from "../../tests/harness.ts";
-import { commandOf, cpuDelta, cpuTimes, processTree, pssMb, rssMb, socketInodes, udpDrops } from "./proctree.ts";
+import { commandOf, cpuDelta, cpuTimes, processTree, pssMb, rssMb, socketInodes, stealTicks, udpState } from "./proctree.ts";
 import { Bot } from "./sfu-bot.ts";
 import { LatencyHistogram } from "./sfu-stats.ts";
 
@@ -334,7 +334,17 @@ async function main(): Promise<void> {
     const botPids = workers.flatMap((w) => processTree(w.proc.pid));
     const serverSockets = socketInodes(processTree(server.pid));
     const botSockets = socketInodes(botPids);
-    const drops = () => ({ server: udpDrops(serverSockets), bots: udpDrops(botSockets) });
+    // Where packets wait: bytes queued on the server's sockets and on the bots', polled each second.
+    const queueMax = { server: 0, bots: 0, serverSocket: 0, botSocket: 0 };
+    const drops = () => {
+      const sv = udpState(serverSockets);
+      const bt = udpState(botSockets);
+      queueMax.server = Math.max(queueMax.server, sv.queuedKb);
+      queueMax.bots = Math.max(queueMax.bots, bt.queuedKb);
+      queueMax.serverSocket = Math.max(queueMax.serverSocket, sv.fullestKb);
+      queueMax.botSocket = Math.max(queueMax.botSocket, bt.fullestKb);
+      return { server: sv.drops, bots: bt.drops };
+    };
     const sampleWorkers = async () => {
       for (const w of workers) w.send("sample");
       return Promise.all(workers.map(async (w) => JSON.parse(await w.line()) as Report));
@@ -343,6 +353,7 @@ async function main(): Promise<void> {
     await sampleWorkers(); // the window opens: counts so far are the warm-up's
     const first = snapshot(server.pid, true);
     const drops0 = drops();
+    const steal0 = stealTicks();
     const interval = SAMPLE ?? SECONDS;
     const overall = new LatencyHistogram();
     const intervalLatency = new LatencyHistogram();
@@ -357,6 +368,7 @@ async function main(): Promise<void> {
       while (performance.now() < due - 1) {
         await sleep(Math.min(1000, due - performance.now()));
         rssMax = Math.max(rssMax, snapshot(server.pid, false).rssSum);
+        drops();
       }
       const parts = await sampleWorkers();
       const now = snapshot(server.pid, true);
@@ -396,6 +408,7 @@ async function main(): Promise<void> {
     const elapsed = (last.at - first.at) / 1000;
     const total = sumReports(reports);
     const dropsEnd = drops();
+    const steal1 = stealTicks();
     for (const w of workers) w.send("stop");
 
     const serverCpu = (cpuDelta(first.cpu, last.cpu) / elapsed) * 100;
@@ -436,6 +449,11 @@ async function main(): Promise<void> {
       bench_us_per_packet: round((benchCpu * 1e4) / forwarded, 2),
       server_socket_drops: dropsEnd.server - drops0.server,
       bot_socket_drops: dropsEnd.bots - drops0.bots,
+      server_rx_queue_max_kb: round(queueMax.server),
+      bot_rx_queue_max_kb: round(queueMax.bots),
+      server_rx_queue_fullest_socket_kb: round(queueMax.serverSocket),
+      bot_rx_queue_fullest_socket_kb: round(queueMax.botSocket),
+      vm_steal_pct: round(((steal1.steal - steal0.steal) / Math.max(1, steal1.total - steal0.total)) * 100),
       srtp_auth_failed: total.authFailed,
       bots_on_werift_path: total.weriftPath,
       bot_streams_fast: total.fastStreams,
@@ -458,6 +476,7 @@ async function main(): Promise<void> {
       [
         `forwarded ${result.forwarded_pps} packets/s of ${offered} sent to forward (nominal ${nominal}: ${ROOMS} x ${MEMBERS} members, each receiving ${MEMBERS - 1} x ${VIDEO_PPS + AUDIO_PPS} packets/s)`,
         `loss ${result.loss_pct}%   one-way latency p50 ${result.p50_ms} ms, p99 ${result.p99_ms} ms   dropped by the kernel: server sockets ${result.server_socket_drops}, bot sockets ${result.bot_socket_drops}`,
+        `waiting in socket buffers (max of 1 s polls): server ${result.server_rx_queue_max_kb} KB (fullest socket ${result.server_rx_queue_fullest_socket_kb} KB), bots ${result.bot_rx_queue_max_kb} KB (fullest ${result.bot_rx_queue_fullest_socket_kb} KB); VM steal ${result.vm_steal_pct}%`,
         `server CPU ${result.server_cpu_pct}% of one core over ${last.pids.length} process(es)${PIN === null ? "" : ` (pinned to ${PIN.join(",")})`} (${result.server_us_per_packet} µs per forwarded packet), RSS ${result.server_rss_mb} MB (max ${result.server_rss_max_mb} MB), PSS ${result.server_pss_mb} MB`,
         ...processes.map((p) => `  pid ${p.pid} ${p.cmd}: CPU ${p.cpu_pct}%, RSS ${p.rss_mb} MB, PSS ${p.pss_mb} MB`),
         `load generator CPU ${result.bench_cpu_pct}% (${WORKERS} process(es)${BOT_CPUS ? ` on ${BOT_CPUS.join(",")}` : ""}; ${result.bench_us_per_packet} µs per received packet)`,
