@@ -82,12 +82,12 @@ interface Report {
   cpuSeconds: number;
   /** Latency histogram, sparse ([bucket, count, ...]). */
   latency: number[];
-  /** Fast ingress: packets that failed authentication, and replays (duplicates), so far. */
+  /** Fast ingress: packets that failed authentication, and replays (duplicates), since the bots started. */
   authFailed: number;
   replayed: number;
   /** Bots still on werift's receive path (the fast ingress refused their transport). */
   weriftPath: number;
-  /** Streams the bots send on the fast path (else werift's sender); packets that could not go; NACKs answered. */
+  /** Streams the bots send on the fast path (else werift's sender) now; packets that could not go and NACKs answered, since the bots started. */
   fastStreams: number;
   sendFailed: number;
   resent: number;
@@ -350,7 +350,9 @@ async function main(): Promise<void> {
       return Promise.all(workers.map(async (w) => JSON.parse(await w.line()) as Report));
     };
 
-    await sampleWorkers(); // the window opens: counts so far are the warm-up's
+    // The window opens: counts so far are the warm-up's (counters the workers keep from the start are taken from here).
+    const base = sumReports(await sampleWorkers());
+    let latest = base;
     const first = snapshot(server.pid, true);
     const drops0 = drops();
     const steal0 = stealTicks();
@@ -376,6 +378,7 @@ async function main(): Promise<void> {
       rssMax = Math.max(rssMax, now.rssSum);
       const r = sumReports(parts);
       reports.push(r);
+      latest = r;
       intervalLatency.clear();
       for (const p of parts) {
         intervalLatency.addSparse(p.latency);
@@ -454,11 +457,13 @@ async function main(): Promise<void> {
       server_rx_queue_fullest_socket_kb: round(queueMax.serverSocket),
       bot_rx_queue_fullest_socket_kb: round(queueMax.botSocket),
       vm_steal_pct: round(((steal1.steal - steal0.steal) / Math.max(1, steal1.total - steal0.total)) * 100),
-      srtp_auth_failed: total.authFailed,
-      bots_on_werift_path: total.weriftPath,
-      bot_streams_fast: total.fastStreams,
-      bot_send_failed: total.sendFailed,
-      bot_nacks_resent: total.resent,
+      // Counters the bots keep from the start (as of the last sample, less the window's start) and states.
+      srtp_auth_failed: latest.authFailed - base.authFailed,
+      srtp_replayed: latest.replayed - base.replayed,
+      bot_send_failed: latest.sendFailed - base.sendFailed,
+      bot_nacks_resent: latest.resent - base.resent,
+      bots_on_werift_path: latest.weriftPath,
+      bot_streams_fast: latest.fastStreams,
       processes,
     };
     if (SAMPLE !== null) {
