@@ -306,6 +306,11 @@ export class Bot {
     return stream;
   }
 
+  /** True when the server let this bot send video (admission control may hold a member to sound only). */
+  get publishesVideo(): boolean {
+    return this.#sendSlots.has("camera") || this.#sendSlots.has("screen");
+  }
+
   /** Streams sent on the fast path, and packets of theirs that could not go or were sent again for a NACK. */
   get fastSendCounters(): { streams: number; failed: number; resent: number } {
     const c = { streams: 0, failed: 0, resent: 0 };

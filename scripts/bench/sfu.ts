@@ -91,6 +91,8 @@ interface Report {
   fastStreams: number;
   sendFailed: number;
   resent: number;
+  /** Members the server lets send video now. */
+  videoPublishers: number;
 }
 
 /**
@@ -127,7 +129,7 @@ async function worker(): Promise<void> {
       const cpu = process.cpuUsage(cpu0);
       cpu0 = process.cpuUsage();
       const sent = bots.reduce((n, b) => n + b.sent, 0);
-      const report: Report = { sent: sent - sent0, received: 0, expected: 0, cpuSeconds: (cpu.user + cpu.system) / 1e6, latency: latency.sparse(), authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0 };
+      const report: Report = { sent: sent - sent0, received: 0, expected: 0, cpuSeconds: (cpu.user + cpu.system) / 1e6, latency: latency.sparse(), authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0, videoPublishers: 0 };
       sent0 = sent;
       latency.clear();
       for (const b of bots) {
@@ -143,6 +145,7 @@ async function worker(): Promise<void> {
         report.fastStreams += out.streams;
         report.sendFailed += out.failed;
         report.resent += out.resent;
+        if (b.publishesVideo) report.videoPublishers++;
       }
       console.log(JSON.stringify(report));
     } else if (command === "stop") {
@@ -241,7 +244,7 @@ function snapshot(root: number, withPss: boolean) {
 type Snapshot = ReturnType<typeof snapshot>;
 
 function sumReports(reports: Report[]): Report {
-  const total: Report = { sent: 0, received: 0, expected: 0, cpuSeconds: 0, latency: [], authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0 };
+  const total: Report = { sent: 0, received: 0, expected: 0, cpuSeconds: 0, latency: [], authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0, videoPublishers: 0 };
   for (const r of reports) {
     total.sent += r.sent;
     total.received += r.received;
@@ -253,6 +256,7 @@ function sumReports(reports: Report[]): Report {
     total.fastStreams += r.fastStreams;
     total.sendFailed += r.sendFailed;
     total.resent += r.resent;
+    total.videoPublishers += r.videoPublishers;
   }
   return total;
 }
@@ -464,6 +468,7 @@ async function main(): Promise<void> {
       bot_nacks_resent: latest.resent - base.resent,
       bots_on_werift_path: latest.weriftPath,
       bot_streams_fast: latest.fastStreams,
+      members_sending_video: latest.videoPublishers,
       processes,
     };
     if (SAMPLE !== null) {
@@ -477,6 +482,7 @@ async function main(): Promise<void> {
       result.sample_seconds = SAMPLE;
       result.samples = samples;
     }
+    if (latest.videoPublishers < ROOMS * MEMBERS) log(`warning: only ${latest.videoPublishers} of ${ROOMS * MEMBERS} members may send video (admission control?): the load is below nominal`);
     log(
       [
         `forwarded ${result.forwarded_pps} packets/s of ${offered} sent to forward (nominal ${nominal}: ${ROOMS} x ${MEMBERS} members, each receiving ${MEMBERS - 1} x ${VIDEO_PPS + AUDIO_PPS} packets/s)`,
