@@ -7,7 +7,7 @@
  * everyone else's.
  *
  *   bun scripts/bench/sfu.ts [--rooms 1] [--members 12] [--seconds 20] [--warmup 5]
- *     [--pin 0 | --pin 0,1] [--bot-cpus 1] [--workers N] [--sfu-workers N] [--sample S]
+ *     [--pin 0 | --pin 0,1] [--bot-cpus 1] [--workers N] [--sfu-workers N] [--sample S] [--worker-quota PCT]
  *
  * Reports forwarded packets/s (as received by the members), loss, one-way latency member to
  * member through the SFU (send time travels in the payload), the server's CPU, RSS and PSS
@@ -25,6 +25,10 @@
  * server's RSS and PSS; the JSON then has `samples`, RSS growth from the first sample to the
  * last and the worst interval's loss.
  *
+ * --worker-quota PCT: each SFU worker in its own cgroup limited to PCT% of one core (cgroup v1
+ * cpu controller; see quota.ts), for comparing capacity across worker counts on a box whose
+ * cores the load generator also needs.
+ *
  * Latency percentiles come from a histogram with 10 µs buckets below 100 ms and 1 ms buckets
  * above (the upper edge of the bucket is reported). Loss: per sending stream, the advance of the
  * highest per-stream counter received against the packets received, every packet counted.
@@ -41,6 +45,7 @@ import { makeGroup, type GroupFixture } from "../../tests/room-fixture.ts";
 import { freePort } from "../../tests/harness.ts";
 import { commandOf, cpuDelta, cpuTimes, processTree, pssMb, rssMb, socketInodes, stealTicks, udpState } from "./proctree.ts";
 import { Bot } from "./sfu-bot.ts";
+import { limitWorkers, quotaAvailable, throttled } from "./quota.ts";
 import { LatencyHistogram } from "./sfu-stats.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
@@ -58,6 +63,7 @@ const { values } = parseArgs({
     pin: { type: "string" },
     "bot-cpus": { type: "string" },
     workers: { type: "string" },
+    "worker-quota": { type: "string" },
     "sfu-workers": { type: "string" },
     sample: { type: "string" },
     worker: { type: "boolean", default: false },
@@ -227,7 +233,7 @@ function cpuList(text: string, cores: number): number[] | null {
 function usage(message: string): never {
   console.error(message);
   console.error(
-    "usage: bun scripts/bench/sfu.ts [--rooms K>=1] [--members P>=2] [--seconds S>=1] [--warmup W] [--pin CPUS] [--bot-cpus CPUS] [--workers N] [--sfu-workers N] [--sample S]",
+    "usage: bun scripts/bench/sfu.ts [--rooms K>=1] [--members P>=2] [--seconds S>=1] [--warmup W] [--pin CPUS] [--bot-cpus CPUS] [--workers N] [--sfu-workers N] [--sample S] [--worker-quota PCT]",
   );
   process.exit(2);
 }
@@ -284,6 +290,9 @@ async function main(): Promise<void> {
   if (!(Number.isInteger(WORKERS) && WORKERS >= 1 && WORKERS <= ROOMS)) usage("--workers must be from 1 to the number of rooms");
   const SFU_WORKERS = values["sfu-workers"] === undefined ? null : Number(values["sfu-workers"]);
   if (SFU_WORKERS !== null && !(Number.isInteger(SFU_WORKERS) && SFU_WORKERS >= 0)) usage("--sfu-workers must be a whole number");
+  const QUOTA = values["worker-quota"] === undefined ? null : Number(values["worker-quota"]);
+  if (QUOTA !== null && !(Number.isInteger(QUOTA) && QUOTA >= 1 && QUOTA <= 100)) usage("--worker-quota must be a percentage of one core from 1 to 100");
+  if (QUOTA !== null && !quotaAvailable()) usage("--worker-quota needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu (run as root)");
   const SAMPLE = values.sample === undefined ? null : Number(values.sample);
   if (SAMPLE !== null && !(Number.isInteger(SAMPLE) && SAMPLE >= 1 && SAMPLE <= SECONDS)) usage("--sample must be whole seconds from 1 to --seconds");
 
@@ -316,6 +325,7 @@ async function main(): Promise<void> {
   }
   const server = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "inherit" });
   const workers: Worker[] = [];
+  let quota: ReturnType<typeof limitWorkers> | null = null;
   try {
     for (let i = 0; ; i++) {
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok).catch(() => false);
@@ -331,6 +341,9 @@ async function main(): Promise<void> {
     }
     for (const w of workers) if ((await w.line()) !== "ready") throw new Error("a bench worker failed to connect its members");
     log(`${ROOMS * MEMBERS} members connected in ${ROOMS} room(s), ${WORKERS} bot process(es); ${WARMUP} s warm-up + ${SECONDS} s`);
+    // Every room has members now, so every SFU worker the server will use is running.
+    quota = QUOTA === null ? null : limitWorkers(server.pid, QUOTA);
+    if (quota) log(`SFU workers ${quota.pids.join(", ")} limited to ${QUOTA}% of a core each`);
     for (const w of workers) w.send("start");
     await sleep(WARMUP * 1000);
 
@@ -469,6 +482,8 @@ async function main(): Promise<void> {
       bots_on_werift_path: latest.weriftPath,
       bot_streams_fast: latest.fastStreams,
       members_sending_video: latest.videoPublishers,
+      worker_quota_pct: QUOTA,
+      ...(quota ? { worker_throttled: quota.pids.map((pid) => throttled(pid)) } : {}),
       processes,
     };
     if (SAMPLE !== null) {
@@ -502,6 +517,7 @@ async function main(): Promise<void> {
     await Promise.all(workers.map((w) => w.proc.exited));
     server.kill("SIGTERM");
     await server.exited;
+    quota?.release();
     rmSync(dir, { recursive: true, force: true });
   }
 }
