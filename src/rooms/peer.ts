@@ -16,7 +16,6 @@ import {
 } from "werift";
 import { log } from "../log.ts";
 import { acceptableCandidate, filterSdpCandidates, peerConfig, type RtcSettings } from "./ice.ts";
-import { footprint } from "./footprint.ts";
 import { BandwidthEstimate } from "./layers.ts";
 import { kindOf, type Consumer, type ForwardedPacket, type Layer, type Producer, type RtpSink, type Source } from "./router.ts";
 import { ReceptionStats, writeReceiverReport } from "./fastpath/feedback.ts";
@@ -357,7 +356,6 @@ export class Peer {
     this.#settled();
     this.#reviewUpstream();
     this.#release();
-    footprint.note();
     if (this.#dirty) this.negotiate();
   }
 
