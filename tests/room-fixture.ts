@@ -68,3 +68,12 @@ export async function startRoomServer(env: Record<string, string> = {}): Promise
     group: (members, opts) => makeGroup(server.hearth, members, opts),
   };
 }
+
+/** Polls `check` every 25 ms until it holds; fails naming `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = "condition"): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { Bot } from "../../scripts/bench/sfu-bot.ts";
-import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld, until } from "../../tests/room-fixture.ts";
 import { loopbackStunSink } from "./ice.ts";
 import type { ServerMessage } from "./protocol.ts";
 import { roomStrings } from "./strings.ts";
@@ -62,14 +62,6 @@ async function admit(clinician: Bot, member: Bot): Promise<Offer> {
 
 const mLines = (sdp: string) => [...sdp.matchAll(/^m=(\w+) /gm)].map((m) => m[1]);
 const packets = (b: Bot, key: string) => b.received.get(key)?.packets ?? 0;
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 describe("admission control in a room", () => {
   test("a member admitted within capacity gets video; one admitted past it gets the audio-only notice and an offer with audio only", async () => {

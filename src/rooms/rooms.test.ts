@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { RTCPeerConnection } from "werift";
 import { Bot } from "../../scripts/bench/sfu-bot.ts";
-import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld, until } from "../../tests/room-fixture.ts";
 import { findSession } from "../clinic/sessions.ts";
 import { visitsOf } from "./attendance.ts";
 import { loopbackMemberIce, loopbackStunSink, rtcSettings } from "./ice.ts";
@@ -51,14 +51,6 @@ async function liveRoom(n: number, extra = 0) {
   await Promise.all([clinician, ...members].map((b) => b.connected()));
   for (const b of [clinician, ...members]) b.startMedia();
   return { g, clinician, members };
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = "condition"): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 const packets = (b: Bot, key: string) => b.received.get(key)?.packets ?? 0;

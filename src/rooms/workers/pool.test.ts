@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { Bot } from "../../../scripts/bench/sfu-bot.ts";
-import { startRoomServer, type GroupFixture, type RoomWorld } from "../../../tests/room-fixture.ts";
+import { startRoomServer, type GroupFixture, type RoomWorld, until } from "../../../tests/room-fixture.ts";
 import { loopbackStunSink } from "../ice.ts";
 import { parseCpuList } from "./affinity.ts";
 import { portSlices } from "./pool.ts";
@@ -24,16 +24,7 @@ afterEach(async () => {
 });
 afterAll(() => world.close());
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const packets = (b: Bot, key: string) => b.received.get(key)?.packets ?? 0;
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 /** A clinician and one admitted member, both sending. */
 async function pair(on: RoomWorld = world): Promise<{ g: GroupFixture; clinician: Bot; member: Bot }> {
