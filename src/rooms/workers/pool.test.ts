@@ -117,6 +117,27 @@ describe("SFU workers", () => {
     await until(() => !existsSync(`/proc/${pid}`), 3000, "the worker gone");
   });
 
+  test("a worker whose server is killed outright exits by itself (its ports free up for the next start)", async () => {
+    // A stand-in server: spawns one worker the way the pool does, prints its pid, then waits.
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const script = `
+      const w = Bun.spawn([process.execPath, ${JSON.stringify(main)}, "sfu-worker"], {
+        stdio: ["ignore", "inherit", "inherit"],
+        ipc(msg) {
+          if (msg.ev === "hello") w.send({ op: "init", index: 0, cpu: -1, settings: { addresses: ["127.0.0.1"], ports: [42700, 42709], stun: null, stunConfigured: false, engine: "fast" } });
+          if (msg.ev === "ready") console.log(w.pid);
+        },
+      });
+      await Bun.sleep(60000);`;
+    const server = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+    const reader = server.stdout.getReader();
+    const { value } = await reader.read();
+    const pid = Number(new TextDecoder().decode(value).trim());
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    server.kill("SIGKILL");
+    await until(() => !existsSync(`/proc/${pid}`), 5000, "the orphaned worker gone");
+  });
+
   test("port ranges are split without overlap", () => {
     expect(portSlices([40000, 40999], 4)).toEqual([
       [40000, 40249],
