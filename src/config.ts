@@ -46,7 +46,8 @@ export const ConfigSchema = t.Object({
   rtcStun: t.Optional(t.String({ pattern: "^stun:[^\\s:]+(:[0-9]{1,5})?$" })),
   /**
    * How the SFU forwards media: `fast` (Hearth's own SRTP and UDP path, src/rooms/fastpath) or
-   * `werift` (werift's stock RTCRtpSender per subscriber), kept until the load tool confirms the targets.
+   * `werift` (werift's stock RTCRtpSender per subscriber), kept for diagnosis: the load targets are
+   * met with `fast` (docs/benchmarks.md), and every rooms test passes with either.
    */
   sfuEngine: t.UnionEnum(["fast", "werift"]),
   /**
