@@ -123,7 +123,7 @@ const RESPAWN_MAX_MS = 30_000;
 const STABLE_MS = 60_000;
 
 export class WorkerPool implements MediaHost {
-  readonly #workers: Worker[];
+  readonly #workers: SfuWorker[];
   #closing = false;
   #nextReq = 1;
 
@@ -132,7 +132,7 @@ export class WorkerPool implements MediaHost {
     // Pin only when there is a core for every worker; otherwise the scheduler shares them out.
     const pin = cpus.length >= count && count > 1;
     this.#workers = portSlices(settings.ports, count).map(
-      (ports, index) => new Worker(this, index, pin ? cpus[index]! : -1, { ...settings, ports, stun: settings.stunConfigured ? settings.stun : null }),
+      (ports, index) => new SfuWorker(this, index, pin ? cpus[index]! : -1, { ...settings, ports, stun: settings.stunConfigured ? settings.stun : null }),
     );
   }
 
@@ -166,7 +166,7 @@ export class WorkerPool implements MediaHost {
 type WorkerSettings = Omit<RtcSettings, "stun"> & { stun: string | null };
 
 /** One SFU worker process, spawned when its first room arrives and replaced when it dies. */
-class Worker {
+class SfuWorker {
   readonly rooms = new Map<number, WorkerRoom>();
   #proc: Subprocess | null = null;
   #ready = false;
@@ -334,7 +334,7 @@ class WorkerRoom implements RoomMedia {
   readonly members = new Set<number>();
 
   constructor(
-    private readonly worker: Worker,
+    private readonly worker: SfuWorker,
     private readonly pool: WorkerPool,
     readonly room: number,
     readonly listener: MediaListener,
