@@ -25,12 +25,6 @@ const GROUP_NAME = `Anxiety circle ${crypto.randomUUID()}`;
 const DESCRIPTION = `Tuesday evenings.\nWe practise grounding ${crypto.randomUUID()}`;
 let groupId = 0;
 
-function personId(c: Client): number {
-  const token = c.cookies.get("hearth_session")!;
-  const hash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
-  return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
-}
-
 function form(fields: Record<string, string | number>): string {
   return new URLSearchParams(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]))).toString();
 }
@@ -68,7 +62,7 @@ beforeAll(async () => {
   omar = await accept(server, await invite(admin, "clinician"), "Omar Clinician");
   nina = await accept(server, await invite(admin, "clinician"), "Nina Clinician");
   pat = await accept(server, await invite(cleo, "patient"), "Pat Patient");
-  for (const [k, c] of [["admin", admin], ["cleo", cleo], ["omar", omar], ["nina", nina], ["pat", pat]] as const) ids[k] = personId(c);
+  for (const [k, c] of [["admin", admin], ["cleo", cleo], ["omar", omar], ["nina", nina], ["pat", pat]] as const) ids[k] = c.personId;
 });
 afterAll(() => server?.close());
 
@@ -156,7 +150,7 @@ describe("groups", () => {
     expect(inv).toEqual({ group_id: groupId, role: "patient" });
 
     const mia = await accept(server, new URL(url).pathname, "Mia Member");
-    const miaId = personId(mia);
+    const miaId = mia.personId;
     expect(groupRoleOf(server.hearth, miaId, groupId)).toBe("member");
     expect((await cleo.get(`/groups/${groupId}`)).text).toContain("Mia Member");
     // Mia's name shown to Cleo is audited (by id).
@@ -174,7 +168,7 @@ describe("groups", () => {
     expect(r.status).toBe(201);
     const url = new URL(/value="([^"]+)"[^>]*data-invite-link/.exec(r.text)![1]!).pathname;
     const gil = await accept(server, url, "Gil Guest");
-    expect(groupRoleOf(server.hearth, personId(gil), groupId)).toBe("guest");
+    expect(groupRoleOf(server.hearth, gil.personId, groupId)).toBe("guest");
 
     const r2 = await omar.post(`/groups/${groupId}/invitations`, form({ role: "patient" }));
     const late = new URL(/value="([^"]+)"[^>]*data-invite-link/.exec(r2.text)![1]!).pathname;
@@ -182,7 +176,7 @@ describe("groups", () => {
     expect((await hx(omar, `/groups/${groupId}/members/${ids.omar}/remove`)).headers["hx-redirect"]).toBe("/groups");
     expect(groupRoleOf(server.hearth, ids.omar, groupId)).toBeNull();
     const lou = await accept(server, late, "Lou Late");
-    expect(groupRoleOf(server.hearth, personId(lou), groupId)).toBeNull();
+    expect(groupRoleOf(server.hearth, lou.personId, groupId)).toBeNull();
     expect((await omar.get(`/groups/${groupId}`)).status).toBe(403);
   });
 
@@ -314,7 +308,7 @@ describe("groups", () => {
     // A clinician is not a member; a person Cleo does not care for cannot be added; strangers are unknown.
     expect((await hx(cleo, `/groups/${groupId}/members`, { personId: ids.nina })).text).toContain("Only patients and guests join as members");
     const outsider = await accept(server, await invite(nina, "patient"), "Olive Outsider");
-    const notMine = await hx(cleo, `/groups/${groupId}/members`, { personId: personId(outsider) });
+    const notMine = await hx(cleo, `/groups/${groupId}/members`, { personId: outsider.personId });
     expect(notMine.status).toBe(403);
     expect(notMine.text).toContain("only add people you already care for");
     expect((await hx(cleo, `/groups/${groupId}/members`, { personId: 999999 })).status).toBe(404);

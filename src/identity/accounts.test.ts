@@ -14,11 +14,6 @@ let server: TestServer;
 let admin: Client;
 let clinician: Client;
 
-function idOf(c: Client): number {
-  const hash = new Bun.CryptoHasher("sha256").update(c.cookies.get("hearth_session")!).digest("hex");
-  return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
-}
-
 beforeAll(async () => {
   server = await startTestServer();
   admin = await firstAdmin(server);
@@ -35,7 +30,7 @@ describe("invitations", () => {
     expect(rows.some((r) => r.token_hash.includes(token))).toBe(false);
     const p = await accept(server, link, "Once");
     expect((await p.get("/")).text).toContain("Hello, Once");
-    expect(server.hearth.db.query<{ role: string }, [number]>("SELECT role FROM people WHERE id = ?").get(idOf(p))!.role).toBe("patient");
+    expect(server.hearth.db.query<{ role: string }, [number]>("SELECT role FROM people WHERE id = ?").get(p.personId)!.role).toBe("patient");
     const again = new Client(server);
     const page = await again.get(link);
     expect(page.status).toBe(410);
@@ -118,7 +113,7 @@ describe("passkeys", () => {
     const page = await p.get("/account");
     expect(page.text).toContain("Work laptop");
     expect(page.text).toContain("First passkey");
-    const keys = activePasskeys(server.hearth, idOf(p));
+    const keys = activePasskeys(server.hearth, p.personId);
     expect(keys.length).toBe(2);
     expect((await p.post(`/account/passkeys/${keys[0]!.id}/revoke`)).status).toBe(303);
     expect((await p.post(`/account/passkeys/${keys[1]!.id}/revoke`)).status).toBe(409);
@@ -128,7 +123,7 @@ describe("passkeys", () => {
     expect(refused.status).toBe(401);
     expect(refused.json<{ error: string }>().error).toContain("removed");
     expect((await laptop.again()).cookies.size).toBeGreaterThan(0);
-    const last = activePasskeys(server.hearth, idOf(p))[0]!;
+    const last = activePasskeys(server.hearth, p.personId)[0]!;
     expect(last.lastUsedAt).not.toBeNull();
   });
 });
@@ -136,7 +131,7 @@ describe("passkeys", () => {
 describe("recovery", () => {
   test("a patient who lost every passkey is re-invited by their clinician: old passkeys revoked, same account, audited", async () => {
     const p = await accept(server, await invite(clinician, "patient"), "Lost Phone");
-    const id = idOf(p);
+    const id = p.personId;
     const other = await accept(server, await invite(await accept(server, await invite(admin, "clinician"), "Other"), "patient"), "Not yours");
     void other;
     const page = await clinician.post(`/people/${id}/reinvite`);
@@ -153,8 +148,8 @@ describe("recovery", () => {
     await back.get(link);
     expect((await back.register(link)).status).toBe(200);
     await back.get("/");
-    expect(idOf(back)).toBe(id);
-    const rows = server.hearth.audit.forOwner(id).map((r) => `${r.action}:${r.actor === `person:${idOf(clinician)}` ? "clinician" : r.actor}`);
+    expect(back.personId).toBe(id);
+    const rows = server.hearth.audit.forOwner(id).map((r) => `${r.action}:${r.actor === `person:${clinician.personId}` ? "clinician" : r.actor}`);
     expect(rows).toContain("passkeys.revoked_all:clinician");
     expect(rows).toContain("invitation.reissued:clinician");
   });
@@ -162,8 +157,8 @@ describe("recovery", () => {
   test("a clinician cannot re-invite someone they do not care for", async () => {
     const theirs = await accept(server, await invite(admin, "clinician"), "Theirs");
     const p = await accept(server, await invite(theirs, "patient"), "Their patient");
-    expect((await clinician.post(`/people/${idOf(p)}/reinvite`)).status).toBe(403);
-    expect(activePasskeys(server.hearth, idOf(p)).length).toBe(1);
+    expect((await clinician.post(`/people/${p.personId}/reinvite`)).status).toBe(403);
+    expect(activePasskeys(server.hearth, p.personId).length).toBe(1);
   });
 
   test("the last admin uses a one-time recovery code (stored hashed): old passkeys revoked, a new one registered", async () => {
@@ -172,7 +167,7 @@ describe("recovery", () => {
     expect(codes.length).toBe(10);
     const stored = server.hearth.db.query<{ code_hash: string }, []>("SELECT code_hash FROM recovery_codes").all();
     expect(stored.some((s) => codes.includes(s.code_hash))).toBe(false);
-    const adminId = idOf(admin);
+    const adminId = admin.personId;
     const lost = new Client(server);
     expect((await lost.send("POST", "/recover", "code=not-a-real-code")).status).toBe(401);
     const used = await lost.send("POST", "/recover", `code=${codes[3]!.toUpperCase().replaceAll("-", "")}`);
@@ -184,7 +179,7 @@ describe("recovery", () => {
     await lost.get(link);
     expect((await lost.register(link)).status).toBe(200);
     await lost.get("/");
-    expect(idOf(lost)).toBe(adminId);
+    expect(lost.personId).toBe(adminId);
     expect((await new Client(server).send("POST", "/recover", `code=${codes[3]}`)).status).toBe(401);
     admin = lost;
   });
@@ -193,12 +188,12 @@ describe("recovery", () => {
 describe("roles", () => {
   test("an admin changes a clinician's role after a fresh check; it is audited; the last admin cannot be demoted", async () => {
     const c = await accept(server, await invite(admin, "clinician"), "Promoted");
-    const id = idOf(c);
+    const id = c.personId;
     expect((await admin.post(`/people/${id}/role`, "role=admin")).status).toBe(303);
     expect((await c.get("/account")).status).toBe(401);
     expect(server.hearth.audit.forOwner(id).some((r) => r.action === "role.changed")).toBe(true);
     expect((await admin.post(`/people/${id}/role`, "role=clinician")).status).toBe(303);
-    expect((await admin.post(`/people/${idOf(admin)}/role`, "role=clinician")).status).toBe(409);
+    expect((await admin.post(`/people/${admin.personId}/role`, "role=clinician")).status).toBe(409);
     server.clock.advance(6 * 60 * 1000);
     const stale = await admin.post(`/people/${id}/role`, "role=admin");
     expect(stale.status).toBe(403);
@@ -219,7 +214,7 @@ describe("profile and who has seen my data", () => {
     server.hearth.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     const raw = readFileSync(join(server.dataDir, "hearth.db")).toString("latin1");
     for (const secret of ["Sealed Person", "they/them", "sam@example.org", "555-0142", "Quiet Lane"]) expect(raw).not.toContain(secret);
-    const actions = server.hearth.audit.forOwner(idOf(p)).map((r) => r.action);
+    const actions = server.hearth.audit.forOwner(p.personId).map((r) => r.action);
     expect(actions).toContain("profile.written");
     expect(actions).toContain("contacts.written");
     expect(actions).toContain("contacts.read");
@@ -231,15 +226,15 @@ describe("profile and who has seen my data", () => {
     const mine = await accept(server, await invite(boss, "patient"), "Mine");
     const theirs = await accept(server, await invite(boss, "patient"), "Theirs");
     await boss.get("/people");
-    await boss.get(`/people/${idOf(theirs)}`);
+    await boss.get(`/people/${theirs.personId}`);
     const page = await mine.get("/account/seen");
     expect(page.status).toBe(200);
     expect(page.text).toContain("Cleo Clinician (Clinician)");
     expect(page.text).toContain("Saw your name in a list");
     const rows = page.text.match(/<tr data-audit-row>/g)!.length;
-    expect(rows).toBe(server.hearth.audit.forOwner(idOf(mine)).length);
-    const theirRows = server.hearth.audit.forOwner(idOf(theirs)).length;
-    const mineRows = server.hearth.audit.forOwner(idOf(mine)).length;
+    expect(rows).toBe(server.hearth.audit.forOwner(mine.personId).length);
+    const theirRows = server.hearth.audit.forOwner(theirs.personId).length;
+    const mineRows = server.hearth.audit.forOwner(mine.personId).length;
     expect(theirRows).toBeGreaterThan(mineRows);
     expect(page.text).not.toContain("Theirs");
   });

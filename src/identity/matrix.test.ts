@@ -23,12 +23,6 @@ let pendingInvitationId = 0;
 let patientPasskeyId = 0;
 let routes: { method: string; path: string; policy: RoutePolicy | undefined }[] = [];
 
-function personId(c: Client): number {
-  const token = c.cookies.get("hearth_session")!;
-  const hash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
-  return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
-}
-
 beforeAll(async () => {
   server = await startTestServer();
   // Everyone is created through the real ceremonies (software authenticator) and invitations.
@@ -46,7 +40,7 @@ beforeAll(async () => {
     ["another patient", otherPatient, "patient"],
     ["guest", guest, "guest"],
   ] as const) {
-    people[k] = { id: personId(c), role };
+    people[k] = { id: c.personId, role };
   }
   // Real groups, made through the clinic's pages: group 1 is the clinician's (with the patient
   // and the guest), group 2 the other clinician's (with the other patient).

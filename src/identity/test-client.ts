@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { TestServer } from "../../tests/harness.ts";
 import { SoftAuthenticator } from "./softkey.ts";
+import { hashToken } from "./tokens.ts";
 
 /**
  * A person using Hearth from a program, for API tests: a cookie jar, the page's CSRF token, a
@@ -24,6 +25,15 @@ export class Client {
     readonly opts: { localAddress?: string } = {},
   ) {
     this.key = new SoftAuthenticator(new URL(server.hearth.config.publicUrl).origin);
+  }
+
+  /** Who this client is signed in as (read from its session cookie, as the server would). */
+  get personId(): number {
+    const row = this.server.hearth.db
+      .query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?")
+      .get(hashToken(this.cookies.get("hearth_session") ?? ""));
+    if (!row) throw new Error("this client is not signed in");
+    return row.person_id;
   }
 
   send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {

@@ -2,7 +2,7 @@ import type { RtcSettings } from "./ice.ts";
 import { chooseLayer } from "./layers.ts";
 import { Peer, ProtocolError, type Offer } from "./peer.ts";
 import type { ErrorCode } from "./protocol.ts";
-import { Router, type Consumer, type Producer, type Source } from "./router.ts";
+import { Router, type Consumer, type ForwardCount, type Producer, type Source } from "./router.ts";
 
 /**
  * A room's media: its Router, one werift Peer per admitted member, layer choice and speaking.
@@ -46,8 +46,6 @@ export interface MemberMediaStats {
 
 export interface RoomMediaStats {
   members: MemberMediaStats[];
-  /** Packets forwarded to members since the room's media started. */
-  forwarded: number;
 }
 
 /** The operations a room asks of its media, wherever it runs (in process, or in a worker). */
@@ -77,7 +75,7 @@ class MediaMember {
 }
 
 export class MediaRoom implements RoomMedia {
-  readonly router = new Router();
+  readonly router: Router;
   readonly #members = new Map<number, MediaMember>();
   readonly #tick: ReturnType<typeof setInterval>;
   readonly #speakingTick: ReturnType<typeof setInterval>;
@@ -87,7 +85,10 @@ export class MediaRoom implements RoomMedia {
   constructor(
     private readonly settings: RtcSettings,
     private readonly listener: MediaListener,
+    /** Where forwarded packets are counted: the host's count, for its load report. */
+    counter?: ForwardCount,
   ) {
+    this.router = new Router(counter);
     this.#tick = setInterval(() => this.#everySecond(), 1000);
     this.#speakingTick = setInterval(() => this.#speaking(), 250);
   }
@@ -203,7 +204,7 @@ export class MediaRoom implements RoomMedia {
         estimateKbps: m.peer ? Math.round(m.peer.bandwidth.bps / 1000) : null,
       };
     });
-    return { members, forwarded: this.forwarded };
+    return { members };
   }
 
   /** Members with media here now. */
@@ -211,9 +212,8 @@ export class MediaRoom implements RoomMedia {
     return this.#members.size;
   }
 
-  /** Packets forwarded so far (the load report takes differences). */
-  get forwarded(): number {
-    return this.router.counter.forwarded;
+  get closed(): boolean {
+    return this.#closed;
   }
 
   close(): void {

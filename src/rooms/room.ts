@@ -597,11 +597,10 @@ export class Room {
   // ---- for tests, the bench and the appliance's capacity view ----------------------------------
 
   /** Counts only: who is here and what flows, without names. */
-  async stats(): Promise<{ members: (MemberMediaStats & { state: MemberState; role: RoomRole; audioOnly: boolean })[]; forwarded: number }> {
+  async stats(): Promise<{ members: (MemberMediaStats & { state: MemberState; role: RoomRole; audioOnly: boolean })[] }> {
     const media = await this.#media.stats();
     const byId = new Map(media.members.map((m) => [m.id, m]));
     return {
-      forwarded: media.forwarded,
       members: [...this.#members.values()].map((m) => ({
         id: m.id,
         state: m.state,

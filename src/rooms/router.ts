@@ -76,8 +76,7 @@ export class Producer {
     readonly source: Source,
     /** Sends a PLI for this layer upstream; the peer that receives it knows how. */
     private readonly askKeyframe: (layer: Layer) => void,
-    /** The room's running count of forwarded packets (the worker's load report reads it). */
-    private readonly counter: { forwarded: number } = { forwarded: 0 },
+    private readonly counter: ForwardCount,
   ) {
     this.kind = kindOf(source);
   }
@@ -159,10 +158,15 @@ export class Consumer {
   ) {}
 }
 
+/** Packets forwarded to consumers, only ever growing: one per SFU worker (or process), shared by its rooms. */
+export interface ForwardCount {
+  forwarded: number;
+}
+
 export class Router {
   readonly producers = new Map<string, Producer>();
-  /** Packets forwarded to consumers since the router was made; only ever grows. */
-  readonly counter = { forwarded: 0 };
+
+  constructor(readonly counter: ForwardCount = { forwarded: 0 }) {}
 
   addProducer(memberId: number, source: Source, askKeyframe: (layer: Layer) => void): Producer {
     const id = `${memberId}:${source}`;

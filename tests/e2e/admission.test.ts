@@ -9,11 +9,11 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { accept, firstAdmin, invite, type Client } from "../../src/identity/test-client.ts";
-import { createSession } from "../../src/identity/sessions.ts";
 import { addMember, createGroup } from "../../src/clinic/groups.ts";
 import { openSessionNow } from "../../src/clinic/sessions.ts";
 import { roomStrings } from "../../src/rooms/strings.ts";
-import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS } from "./browser.ts";
+import { until } from "../room-fixture.ts";
+import { axeViolations, describeViolations, keepPeerConnections, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -30,19 +30,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-function idOf(c: Client): number {
-  const hash = new Bun.CryptoHasher("sha256").update(c.cookies.get("hearth_session")!).digest("hex");
-  return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
-}
-
-/** A signed-in page for this person (a session of theirs, as after a passkey). */
-async function pageOf(personId: number): Promise<Page> {
-  const base = server.hearth.config.publicUrl;
-  const context = await browser.newContext({ baseURL: base, locale: "en-GB" });
-  await context.addCookies([{ name: "hearth_session", value: createSession(server.hearth, personId).id, url: base }]);
-  return context.newPage();
-}
 
 /** Inbound audio packets and decoded video frames on the page's live connection. */
 function inbound(page: Page): Promise<{ audio: number; video: number; videoMLines: number }> {
@@ -61,34 +48,16 @@ function inbound(page: Page): Promise<{ audio: number; video: number; videoMLine
   });
 }
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await Bun.sleep(250);
-  }
-}
-
 test("past capacity, a member joins with sound only and is told why; asking for video is refused kindly; the clinician sees the box is full", async () => {
   const nina = await accept(server, await invite(admin, "clinician"), "Nina Clinician");
-  const pat = idOf(await accept(server, await invite(nina, "patient"), "Pat Member"));
-  const groupId = await createGroup(server.hearth, { name: "Friday group", createdBy: idOf(nina) });
-  addMember(server.hearth, idOf(nina), groupId, pat, "member");
-  const sessionPath = `/sessions/${openSessionNow(server.hearth, groupId, idOf(nina)).id}`;
+  const pat = (await accept(server, await invite(nina, "patient"), "Pat Member")).personId;
+  const groupId = await createGroup(server.hearth, { name: "Friday group", createdBy: nina.personId });
+  addMember(server.hearth, nina.personId, groupId, pat, "member");
+  const sessionPath = `/sessions/${openSessionNow(server.hearth, groupId, nina.personId).id}`;
 
-  const clinician = await pageOf(idOf(nina));
-  const member = await pageOf(pat);
-  await member.context().addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    const made: RTCPeerConnection[] = [];
-    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = made;
-    window.RTCPeerConnection = class extends Native {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        made.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
+  const clinician = await signedInPage(browser, server, nina.personId);
+  const member = await signedInPage(browser, server, pat);
+  await member.context().addInitScript(keepPeerConnections);
   // What the member's page hears on its room socket.
   const heard: { type: string; code?: string }[] = [];
   member.on("websocket", (ws) => ws.on("framereceived", ({ payload }) => heard.push(JSON.parse(String(payload)))));
@@ -103,7 +72,7 @@ test("past capacity, a member joins with sound only and is told why; asking for 
   await member.locator("#capacity-text").getByText(atCapacity).waitFor();
   await member.locator("#announcer").getByText(atCapacity).waitFor();
   expect(await member.getByRole("button", { name: "Audio only" }).getAttribute("aria-pressed")).toBe("true");
-  await until(async () => (await inbound(member)).audio > 50, "the clinician's audio at the member");
+  await until(async () => (await inbound(member)).audio > 50, 10_000, "the clinician's audio at the member");
   expect(await inbound(member)).toMatchObject({ video: 0, videoMLines: 0 });
   const problems = await axeViolations(member);
   expect(problems.length ? describeViolations("held to sound only", problems) : "").toBe("");
@@ -115,7 +84,7 @@ test("past capacity, a member joins with sound only and is told why; asking for 
   // Asking for video while the box is still full: refused with the same explanation, still sound only.
   expect(heard.filter((m) => m.type === "audio-only")).toHaveLength(1);
   await member.getByRole("button", { name: "Audio only" }).click();
-  await until(async () => heard.some((m) => m.type === "error" && m.code === "at-capacity"), "the server's refusal");
+  await until(() => heard.some((m) => m.type === "error" && m.code === "at-capacity"), 10_000, "the server's refusal");
   await member.locator("#announcer").getByText(atCapacity).waitFor();
   await Bun.sleep(1500);
   expect(await member.locator("#capacity-notice").isVisible()).toBe(true);

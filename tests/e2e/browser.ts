@@ -7,6 +7,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from "playwright-core";
+import { createSession } from "../../src/identity/sessions.ts";
+import type { TestServer } from "../harness.ts";
 
 export const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -109,4 +111,25 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
 /** A readable one-line summary for an assertion message. */
 export function describeViolations(url: string, violations: AxeViolation[]): string {
   return violations.map((v) => `${url}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`).join("\n");
+}
+
+/** Runs in the page (an init script): every RTCPeerConnection it makes is kept in `window.__pcs`, for getStats from the test. */
+export function keepPeerConnections(): void {
+  const Native = window.RTCPeerConnection;
+  const made: RTCPeerConnection[] = [];
+  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = made;
+  window.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      made.push(this);
+    }
+  } as typeof RTCPeerConnection;
+}
+
+/** A page in a context of its own, signed in as this person (a fresh session, as after a passkey). */
+export async function signedInPage(browser: Browser, server: TestServer, personId: number, locale = "en-GB"): Promise<Page> {
+  const base = server.hearth.config.publicUrl;
+  const context = await browser.newContext({ baseURL: base, locale });
+  await context.addCookies([{ name: "hearth_session", value: createSession(server.hearth, personId).id, url: base }]);
+  return context.newPage();
 }

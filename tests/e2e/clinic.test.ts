@@ -10,35 +10,20 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { accept, firstAdmin, invite, type Client } from "../../src/identity/test-client.ts";
-import { createSession } from "../../src/identity/sessions.ts";
 import { POLL_SECONDS } from "../../src/clinic/home.ts";
-import { axeViolations, describeViolations, launchBrowser } from "./browser.ts";
+import { axeViolations, describeViolations, launchBrowser, signedInPage } from "./browser.ts";
 
 let server: TestServer;
 let browser: Browser;
-let base: string;
 const axeProblems: string[] = [];
 
 beforeAll(async () => {
   [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
-  base = server.hearth.config.publicUrl;
 });
 afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-function personId(c: Client): number {
-  const hash = new Bun.CryptoHasher("sha256").update(c.cookies.get("hearth_session")!).digest("hex");
-  return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
-}
-
-/** A browser page signed in as this person (a fresh session of theirs). */
-async function pageAs(id: number): Promise<Page> {
-  const context = await browser.newContext({ baseURL: base, locale: "en-GB" });
-  await context.addCookies([{ name: "hearth_session", value: createSession(server.hearth, id).id, url: base }]);
-  return context.newPage();
-}
 
 async function axe(page: Page, label = new URL(page.url()).pathname): Promise<void> {
   const found = await axeViolations(page);
@@ -49,8 +34,8 @@ test("a clinician makes a group and runs a session; the member's home offers Joi
   const admin = await firstAdmin(server);
   const cleoClient = await accept(server, await invite(admin, "clinician"), "Cleo Clinician");
   const patClient = await accept(server, await invite(cleoClient, "patient"), "Pat Patient");
-  const cleo = await pageAs(personId(cleoClient));
-  const pat = await pageAs(personId(patClient));
+  const cleo = await signedInPage(browser, server, cleoClient.personId);
+  const pat = await signedInPage(browser, server, patClient.personId);
   await pat.clock.install();
 
   await cleo.goto("/");

@@ -28,11 +28,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { accept, firstAdmin, invite, type Client } from "../../src/identity/test-client.ts";
-import { createSession } from "../../src/identity/sessions.ts";
 import { addMember, createGroup } from "../../src/clinic/groups.ts";
 import { openSessionNow } from "../../src/clinic/sessions.ts";
 import type { ClientMessage, ServerMessage } from "../../src/rooms/protocol.ts";
-import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS, newPerson, type Person } from "./browser.ts";
+import { axeViolations, describeViolations, keepPeerConnections, launchBrowser, MEDIA_ARGS, newPerson, signedInPage, type Person } from "./browser.ts";
 
 type Offer = Extract<ServerMessage, { type: "offer" }>;
 type Source = "audio" | "camera" | "screen";
@@ -78,19 +77,6 @@ async function axe(page: Page, label: string): Promise<void> {
   if (found.length) axeProblems.push(describeViolations(label, found));
 }
 
-/** Every RTCPeerConnection the page makes is kept, for getStats from the test. */
-function keepPeerConnections(): void {
-  const Native = window.RTCPeerConnection;
-  const made: RTCPeerConnection[] = [];
-  (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = made;
-  window.RTCPeerConnection = class extends Native {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      made.push(this);
-    }
-  } as typeof RTCPeerConnection;
-}
-
 /**
  * A person in their own context, with its own virtual authenticator (they register through an
  * invitation), or signed in already as `personId` (a session of theirs, as after a passkey).
@@ -100,9 +86,8 @@ async function member(name: string, opts: { routeSockets?: boolean; personId?: n
   if (opts.personId === undefined) {
     p = await newPerson(browser, base, { locale: opts.locale });
   } else {
-    const context = await browser.newContext({ baseURL: base, locale: opts.locale ?? "en-GB" });
-    await context.addCookies([{ name: "hearth_session", value: createSession(server.hearth, opts.personId).id, url: base }]);
-    const page = await context.newPage();
+    const page = await signedInPage(browser, server, opts.personId, opts.locale);
+    const context = page.context();
     p = { context, page, cdp: await context.newCDPSession(page), authenticatorId: "", credentials: async () => [], removeCredential: async () => {}, close: () => context.close() };
   }
   await p.context.addInitScript(keepPeerConnections);
@@ -434,22 +419,17 @@ async function risingLayers(page: Page, ms = 1500): Promise<string[]> {
   return Object.keys(after).filter((rid) => after[rid]! > (before[rid] ?? 0)).sort();
 }
 
-function idOf(c: Client): number {
-  const hash = new Bun.CryptoHasher("sha256").update(c.cookies.get("hearth_session")!).digest("hex");
-  return server.hearth.db.query<{ person_id: number }, [string]>("SELECT person_id FROM sessions WHERE id_hash = ?").get(hash)!.person_id;
-}
-
 test("the clinician's controls: decline, lock, mute, camera off and on, screens for members, back to the waiting room, remove; low bandwidth; leave", async () => {
   // People made through the real ceremonies (software authenticators, fast); the first test
   // covers registering and opening the session through the pages.
   const nina = await accept(server, await invite(admin, "clinician"), "Nina Clinician");
   const ids: Record<string, number> = {};
-  for (const name of ["Pat Member", "Quinn Member", "Rory Membre"]) ids[name] = idOf(await accept(server, await invite(nina, "patient"), name));
-  const groupId = await createGroup(server.hearth, { name: "Thursday group", createdBy: idOf(nina) });
-  for (const id of Object.values(ids)) addMember(server.hearth, idOf(nina), groupId, id, "member");
-  const sessionPath = `/sessions/${openSessionNow(server.hearth, groupId, idOf(nina)).id}`;
+  for (const name of ["Pat Member", "Quinn Member", "Rory Membre"]) ids[name] = (await accept(server, await invite(nina, "patient"), name)).personId;
+  const groupId = await createGroup(server.hearth, { name: "Thursday group", createdBy: nina.personId });
+  for (const id of Object.values(ids)) addMember(server.hearth, nina.personId, groupId, id, "member");
+  const sessionPath = `/sessions/${openSessionNow(server.hearth, groupId, nina.personId).id}`;
 
-  const clinician = await member("Nina Clinician", { personId: idOf(nina) });
+  const clinician = await member("Nina Clinician", { personId: nina.personId });
   const pat = await member("Pat Member", { personId: ids["Pat Member"] });
   const quinn = await member("Quinn Member", { personId: ids["Quinn Member"] });
   const rory = await member("Rory Membre", { personId: ids["Rory Membre"], locale: "fr-FR" });

@@ -61,7 +61,7 @@ export function portSlices([first, last]: [number, number], n: number): [number,
 /** Media in the main process (HEARTH_SFU_WORKERS=0): tests, and a box with one core to spare. */
 export class InProcessMedia implements MediaHost {
   readonly #rooms = new Set<MediaRoom>();
-  #retired = 0;
+  readonly #counter = { forwarded: 0 };
   #sample = { at: performance.now(), forwarded: 0, cpu: 0, pps: 0, cpuPct: 0 };
   readonly #timer = setInterval(() => this.#measure(), 1000);
 
@@ -70,20 +70,20 @@ export class InProcessMedia implements MediaHost {
   }
 
   place(_room: number, listener: MediaListener): RoomMedia {
-    const media = new MediaRoom(this.settings, listener);
+    const media = new MediaRoom(this.settings, listener, this.#counter);
     this.#rooms.add(media);
-    const close = media.close.bind(media);
-    media.close = () => {
-      if (this.#rooms.delete(media)) this.#retired += media.forwarded;
-      close();
-    };
     return media;
+  }
+
+  /** The rooms still open (a Room closes its media itself). */
+  #live(): Set<MediaRoom> {
+    for (const r of this.#rooms) if (r.closed) this.#rooms.delete(r);
+    return this.#rooms;
   }
 
   #measure(): void {
     const now = performance.now();
-    let forwarded = this.#retired;
-    for (const r of this.#rooms) forwarded += r.forwarded;
+    const forwarded = this.#counter.forwarded;
     const usage = process.cpuUsage();
     const cpu = (usage.user + usage.system) / 1e6;
     const dt = (now - this.#sample.at) / 1000;
@@ -93,19 +93,20 @@ export class InProcessMedia implements MediaHost {
 
   load(): MediaLoad {
     const s = this.#sample;
+    const rooms = this.#live();
     let members = 0;
-    for (const r of this.#rooms) members += r.members;
+    for (const r of rooms) members += r.members;
     const pps = Math.round(s.pps);
     return {
       forwardedPps: pps,
       cores: 1,
-      workers: [{ index: 0, pid: process.pid, cpu: null, rooms: this.#rooms.size, members, forwardedPps: pps, cpuPct: Math.round(s.cpuPct), restarts: 0 }],
+      workers: [{ index: 0, pid: process.pid, cpu: null, rooms: rooms.size, members, forwardedPps: pps, cpuPct: Math.round(s.cpuPct), restarts: 0 }],
     };
   }
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
-    for (const r of [...this.#rooms]) r.close();
+    for (const r of this.#live()) r.close();
   }
 }
 
@@ -379,7 +380,7 @@ class WorkerRoom implements RoomMedia {
   }
 
   stats(): Promise<RoomMediaStats> {
-    return this.worker.request({ op: "stats", room: this.room, req: this.pool.nextReq() }, { members: [], forwarded: 0 });
+    return this.worker.request({ op: "stats", room: this.room, req: this.pool.nextReq() }, { members: [] });
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 import { guardWeriftSockets, loopbackStunSink } from "../ice.ts";
 import { log } from "../../log.ts";
 import { MediaRoom, type RoomMedia } from "../media.ts";
+import type { Offer } from "../peer.ts";
 import { pinProcessTo } from "./affinity.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 
@@ -11,6 +12,8 @@ import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
  */
 
 const rooms = new Map<number, MediaRoom>();
+/** Packets this worker forwarded, all rooms: the load report sends it once a second. */
+const counter = { forwarded: 0 };
 let settings: WorkerInit["settings"] & { stun: string };
 
 function send(message: FromWorker): void {
@@ -20,11 +23,12 @@ function send(message: FromWorker): void {
 function openRoom(room: number): MediaRoom {
   let media = rooms.get(room);
   if (!media) {
-    media = new MediaRoom(settings, {
-      offer: (member, offer) => send({ ev: "offer", room, member, offer }),
-      speaking: (member, speaking) => send({ ev: "speaking", room, member, speaking }),
+    const listener = {
+      offer: (member: number, offer: Offer) => send({ ev: "offer", room, member, offer }),
+      speaking: (member: number, speaking: boolean) => send({ ev: "speaking", room, member, speaking }),
       restarted: () => {},
-    });
+    };
+    media = new MediaRoom(settings, listener, counter);
     rooms.set(room, media);
   }
   return media;
@@ -51,7 +55,7 @@ function handle(msg: ToWorker): void {
   const media: RoomMedia | undefined = rooms.get(msg.room);
   if (!media) {
     // A room closed meanwhile: requests still get their answer, so the caller is not left waiting.
-    if ("req" in msg) send({ ev: "reply", req: msg.req, value: msg.op === "stats" ? { members: [], forwarded: 0 } : null });
+    if ("req" in msg) send({ ev: "reply", req: msg.req, value: msg.op === "stats" ? { members: [] } : null });
     return;
   }
   switch (msg.op) {
@@ -87,10 +91,8 @@ async function init(msg: WorkerInit): Promise<void> {
   settings = { ...msg.settings, stun: msg.settings.stun ?? (await loopbackStunSink()) };
   const pinned = msg.cpu >= 0 && pinProcessTo(msg.cpu);
   setInterval(() => {
-    let forwarded = 0;
-    for (const r of rooms.values()) forwarded += r.forwarded;
     const usage = process.cpuUsage();
-    send({ ev: "load", forwarded, cpuSeconds: (usage.user + usage.system) / 1e6, rooms: rooms.size });
+    send({ ev: "load", forwarded: counter.forwarded, cpuSeconds: (usage.user + usage.system) / 1e6, rooms: rooms.size });
   }, 1000);
   initialized = true;
   for (const m of early.splice(0)) handle(m);
@@ -105,7 +107,7 @@ process.on("message", (msg: ToWorker) => {
 send({ ev: "hello" });
 
 // The main process is gone (even SIGKILLed): nothing is left to serve, and the ports must free up.
-process.on("disconnect", () => process.exit(0));
+// Bun emits no "disconnect" on the IPC channel then (measured), so the worker watches its parent.
 const parent = process.ppid;
 setInterval(() => {
   if (process.ppid !== parent) process.exit(0);
