@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 /**
- * The whole test suite, as README command 2 and .ci/run run it: installs Debian's Chromium
- * (and certutil) when missing (browser journeys need them), type-checks, then runs every bun test file.
+ * The whole test suite, as README command 2 and .ci/run run it: installs the Debian packages
+ * the tests drive (Chromium, certutil, ffprobe, pdftotext, socat, qemu, coturn) when missing, type-checks, then runs every bun test file.
  * Ends with one line "N passed, N failed" that CI reads.
  */
 import { existsSync } from "node:fs";
@@ -16,13 +16,25 @@ function run(cmd: string[], opts: { capture?: boolean } = {}): { code: number; o
   return { code: res.status ?? 1, out };
 }
 
-// Browser journeys need Chromium; the HTTPS journey needs certutil to trust the local CA.
-const missing = [
-  existsSync(CHROMIUM) ? null : "chromium",
-  spawnSync("certutil", ["-H"], { stdio: "ignore" }).error === undefined ? null : "libnss3-tools",
-].filter((p): p is string => p !== null);
+// Debian packages the suite drives for real: Chromium for the browser journeys, certutil to trust the
+// local CA, ffprobe to check recordings, pdftotext to read invoices and signed PDFs, socat for a
+// serial pseudo-terminal pair, qemu-user-static to start the arm64 binaries, coturn for the TURN relay.
+const NEEDS: { pkg: string; present: () => boolean }[] = [
+  { pkg: "chromium", present: () => existsSync(CHROMIUM) },
+  { pkg: "libnss3-tools", present: () => onPath("certutil", "-H") },
+  { pkg: "ffmpeg", present: () => onPath("ffprobe", "-version") },
+  { pkg: "poppler-utils", present: () => onPath("pdftotext", "-v") },
+  { pkg: "socat", present: () => onPath("socat", "-V") },
+  { pkg: "qemu-user-static", present: () => existsSync("/usr/bin/qemu-aarch64-static") || existsSync("/usr/bin/qemu-aarch64") },
+  { pkg: "coturn", present: () => existsSync("/usr/bin/turnserver") },
+  { pkg: "iproute2", present: () => onPath("ip", "-V") },
+];
+function onPath(cmd: string, arg: string): boolean {
+  return spawnSync(cmd, [arg], { stdio: "ignore" }).error === undefined;
+}
+const missing = NEEDS.filter((n) => !n.present()).map((n) => n.pkg);
 if (missing.length) {
-  console.log(`Installing Debian's ${missing.join(" and ")} for the browser tests (needs root and the Debian mirror).`);
+  console.log(`Installing Debian's ${missing.join(", ")} for the tests (needs root and the Debian mirror).`);
   const sudo = process.getuid?.() === 0 ? [] : ["sudo"];
   if (run([...sudo, "apt-get", "update", "-qq"]).code !== 0 || run([...sudo, "apt-get", "install", "-y", "-qq", ...missing]).code !== 0) {
     console.error(`Could not install ${missing.join(", ")}. Install them yourself (apt-get install -y ${missing.join(" ")}) and run the tests again.`);
