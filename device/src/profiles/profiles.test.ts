@@ -26,7 +26,7 @@ describe("IEEE-11073 SFLOAT", () => {
     expect(decodeSfloat(0x2001).value).toBe(100); // exponent 2, mantissa 1
     expect(decodeSfloat(0x0fff).value).toBe(-1); // mantissa -1
     expect(decodeSfloat(0xe3e8).value).toBe(10); // 1000 * 10^-2
-    expect(decodeSfloat(encodeSfloat(-2046, -8)).value).toBe(-0.00002046);
+    expect(decodeSfloat(encodeSfloat(-2045, -8)).value).toBe(-0.00002045);
     expect(decodeSfloat(encodeSfloat(2045, 7)).value).toBe(2045e7);
   });
   test("special values", () => {
