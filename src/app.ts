@@ -9,7 +9,9 @@ import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
 import { roomRoutes } from "./rooms/routes.ts";
 import { roomPageRoutes } from "./rooms/page.ts";
+import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
+import { notifyRoutes } from "./notify/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
@@ -25,10 +27,12 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(applianceRoutes(hearth))
     .use(tlsRoutes(hearth))
     .use(identityRoutes(hearth))
+    .use(notifyRoutes(hearth))
     // The group page's "End session" ends the live room through the room service.
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
     .use(roomRoutes(hearth, rooms))
-    .use(roomPageRoutes(hearth, rooms));
+    .use(roomPageRoutes(hearth, rooms))
+    .use(vitalsDeviceRoutes(hearth));
   access.bind(app);
   return app;
 }

@@ -23,6 +23,7 @@ export type SimulatorOptions = { seed?: number; intervalMs?: number; fingerOffEv
 export class Simulator {
   private readonly rand: () => number;
   private n = 0;
+  private heartRates = 0;
   constructor(private readonly opts: SimulatorOptions = {}) {
     this.rand = prng(opts.seed ?? 1);
   }
@@ -34,7 +35,7 @@ export class Simulator {
     const circadian = Math.sin((2 * Math.PI * hours) / 24);
     const noise = () => (this.rand() - 0.5) * 2;
     const fingerOffEvery = this.opts.fingerOffEvery ?? 97;
-    const implausibleEvery = this.opts.implausibleEvery ?? 211;
+    const implausibleEvery = this.opts.implausibleEvery ?? 43;
     const battery = Math.max(5, (this.opts.battery ?? 96) - Math.floor(i / 500));
     const kind = i % 5;
     if (kind === 0 || kind === 1) {
@@ -45,7 +46,7 @@ export class Simulator {
       const hr = Math.round(72 + 8 * circadian + 4 * Math.sin(i / 7) + 2 * noise());
       const spo2 = Math.round(97 + 0.8 * noise() - (this.rand() < 0.02 ? 5 : 0));
       if (kind === 0) {
-        const value = i % implausibleEvery === implausibleEvery - 1 ? 400 : hr;
+        const value = ++this.heartRates % implausibleEvery === 0 ? 400 : hr;
         return { sensor: "heart-rate", battery, firmware: "sim-1.0", observations: [{ loinc: LOINC.heartRate, unit: "/min", value }] };
       }
       return { sensor: "pulse-oximeter", battery, firmware: "sim-1.0", observations: [{ loinc: LOINC.spo2, unit: "%", value: spo2 }, { loinc: LOINC.pulseRateOximetry, unit: "/min", value: hr }] };

@@ -5,7 +5,9 @@ import core from "./0001_core.sql" with { type: "text" };
 import identity from "./0010_identity.sql" with { type: "text" };
 import clinic from "./0020_clinic.sql" with { type: "text" };
 import clinicSealedGroups from "./0021_clinic_sealed_groups.sql" with { type: "text" };
+import notify from "./0022_notify.sql" with { type: "text" };
 import rooms from "./0030_rooms.sql" with { type: "text" };
+import vitals from "./0050_vitals.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
@@ -17,5 +19,7 @@ export const migrations: Migration[] = [
   { name: "0010_identity", sql: identity },
   { name: "0020_clinic", sql: clinic },
   { name: "0021_clinic_sealed_groups", sql: clinicSealedGroups },
+  { name: "0022_notify", sql: notify },
   { name: "0030_rooms", sql: rooms },
+  { name: "0050_vitals", sql: vitals },
 ];
