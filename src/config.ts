@@ -62,6 +62,10 @@ export const ConfigSchema = t.Object({
   sfuCapacityPps: t.Optional(t.Integer({ minimum: 100, maximum: 10_000_000 })),
   /** Percent of that capacity, and of the box's CPU, past which new members join with sound only. */
   sfuSafeLoadPct: t.Integer({ minimum: 10, maximum: 100 }),
+  /** Where notification e-mails go out (smtp:// or smtps://user:pass@host:port); unset, no e-mail. */
+  smtpUrl: t.Optional(t.String({ pattern: "^smtps?://[^\\s/?]+/?(\\?\\S*)?$" })),
+  /** The From of those e-mails; defaults to hearth@ the public URL's host. */
+  smtpFrom: t.Optional(t.String({ minLength: 3 })),
 });
 
 export type Config = typeof ConfigSchema.static;
@@ -90,6 +94,8 @@ const explain: Record<string, string> = {
   "/sfuCapacityPps": "HEARTH_SFU_CAPACITY_PPS must be a number of forwarded packets per second from 100 to 10000000.",
   "/sfuWorkers": "HEARTH_SFU_WORKERS must be a number of SFU worker processes from 0 (media in the main process) to 64.",
   "/sfuSafeLoadPct": "HEARTH_SFU_SAFE_LOAD_PCT must be a percentage from 10 to 100.",
+  "/smtpUrl": "HEARTH_SMTP_URL must look like smtp://user:password@mail.example.org:587 or smtps://mail.example.org:465.",
+  "/smtpFrom": "HEARTH_SMTP_FROM must be an address like Hearth <hearth@example.org>.",
 };
 
 const TLS_MODES = ["auto", "files", "proxy", "off"] as const;
@@ -196,6 +202,8 @@ export function loadConfig(env: Env = process.env): Config {
     ...readTls(env, publicUrl),
     httpPort: env.HEARTH_HTTP_PORT ? int(env, "HEARTH_HTTP_PORT", 0) : undefined,
     ...readRtc(env),
+    smtpUrl: env.HEARTH_SMTP_URL?.trim() || undefined,
+    smtpFrom: env.HEARTH_SMTP_FROM?.trim() || undefined,
   };
   const first = Value.Errors(ConfigSchema, config).First();
   if (first) {

@@ -21,6 +21,8 @@ export interface PageContext {
   banner?: Html;
   /** Extra browser bundles (web/entries/NAME.ts) every page for this viewer loads. */
   scripts?: string[];
+  /** Unread notifications (src/notify): the bell in the header shows it when set. */
+  bell?: { unread: number; label: string; href: string };
 }
 
 export function layout(ctx: PageContext, title: string, main: Html, opts: { status?: Html; scripts?: string[]; styles?: string[] } = {}): Html {
@@ -50,6 +52,7 @@ ${scripts.map((name) => html`<script src="${assetUrl(name)}" defer></script>\n`)
         (n) => html`<li><a href="${n.href}"${n.current ? html` aria-current="page"` : ""}>${n.label}</a></li>`,
       )}</ul></nav>`
     : ""}
+  ${ctx.bell ? html`<a class="bell" href="${ctx.bell.href}" aria-label="${ctx.bell.label}"><span aria-hidden="true">🔔</span>${ctx.bell.unread ? html`<span class="bell-count" aria-hidden="true">${ctx.bell.unread}</span>` : ""}</a>` : ""}
 </header>
 <div id="flash" class="flash" role="alert" aria-live="assertive">${opts.status ?? ""}</div>
 ${ctx.banner ?? ""}
