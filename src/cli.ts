@@ -7,6 +7,7 @@ import { StoreError } from "./store/db.ts";
 import { SetupClosedError, createSetupLink } from "./identity/setup.ts";
 import { commands as storeCommands } from "./store/commands.ts";
 import { log } from "./log.ts";
+import { DemoRefused, runDemo } from "./demo/index.ts";
 
 /** A command: its flags (parsed strictly, so a typo is an error) and what it does. */
 export interface Command {
@@ -41,6 +42,25 @@ const commands: Record<string, Command> = {
       const { url } = createSetupLink(hearth.db, hearth.config.publicUrl, hearth.now());
       console.log(url);
       return 0;
+    },
+  },
+  demo: {
+    summary: "fill an EMPTY data dir with a demo clinic and print a sign-in link per demo person",
+    usage: "hearth demo",
+    async run() {
+      const hearth = await openHearth(loadConfig());
+      try {
+        await runDemo(hearth);
+        return 0;
+      } catch (err) {
+        if (err instanceof DemoRefused) {
+          console.error(`hearth: ${err.message}`);
+          return 1;
+        }
+        throw err;
+      } finally {
+        hearth.db.close();
+      }
     },
   },
   ...storeCommands,
