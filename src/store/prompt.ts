@@ -15,8 +15,10 @@ export async function passphraseFrom(envName: string, question: string, env: Rec
 export function askHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(question);
+    // Echo goes off before the question shows: a person (or a script) answering the moment it
+    // appears would otherwise have the first keys echoed by the terminal.
     stdin.setRawMode(true);
+    process.stderr.write(question);
     stdin.resume();
     let typed = "";
     const done = (err?: Error) => {

@@ -51,15 +51,19 @@ describe("serial source over a socat pty pair", () => {
     let t = 0;
     const source = new SerialSource({ path: agentEnd, everyMs: 1000, now: () => (t += 1000) });
     const got: SourceReading[] = [];
-    await source.start((r) => got.push(r), (e) => { throw e; });
+    const errors: Error[] = [];
+    await source.start((r) => got.push(r), (e) => errors.push(e));
     const fd = openSync(deviceEnd, "w");
     writeSync(fd, new Uint8Array([0x12, 0x34])); // line noise before the first packet
     writeSync(fd, encodeCms50({ pulseRate: 66, spo2: 97 }));
     writeSync(fd, encodeCms50({ pulseRate: 0xff, spo2: 0x7f, fingerOut: true }));
     writeSync(fd, encodeCms50({ pulseRate: 140, spo2: 93 }));
-    closeSync(fd);
     for (let i = 0; i < 100 && got.length < 3; i++) await Bun.sleep(20);
     await source.stop();
+    // Closed only after the source stopped: a device end going away is a read error (EIO) at the
+    // agent end, which is what the source reports when a real oximeter is unplugged.
+    closeSync(fd);
+    expect(errors).toEqual([]);
     expect(got.map((r) => r.observations.map((o) => o.value))).toEqual([[97, 66], [NaN, NaN], [93, 140]]);
     expect(got[1]!.artefact).toBe("finger-off");
     expect(got[0]!.artefact).toBeUndefined();
