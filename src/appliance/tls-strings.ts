@@ -69,4 +69,36 @@ export const tlsStrings = defineStrings(
     linuxChrome: "Chrome ou Chromium sous Linux : importez le fichier dans Paramètres, Confidentialité et sécurité, Gérer les certificats, Autorités, ou lancez cette commande (paquet libnss3-tools) :",
     linuxSystem: "Pour tout le système (outils en ligne de commande), sous Debian ou Ubuntu :",
   },
+  {
+    trustTitle: "Confíe en este Hearth desde sus dispositivos",
+    trustIntro:
+      "Hearth funciona en el propio ordenador de su clínica y garantiza su dirección con una autoridad de certificación creada por él mismo. Cada ordenador, teléfono o tableta que use Hearth debe confiar una vez en esa autoridad. Después, el navegador muestra una conexión segura y las llaves de acceso funcionan.",
+    stableName: "Abra siempre Hearth en {url}. Las llaves de acceso pertenecen a ese nombre: el mismo Hearth con otro nombre u otra dirección no las reconocerá.",
+    download: "Descargar el certificado (hearth-ca.crt)",
+    fingerprint: "Huella SHA-256",
+    fingerprintCheck:
+      "Antes de confiar en él, compare esta huella con la que Hearth muestra al arrancar (pregunte a su administrador). Deben coincidir exactamente; si no coinciden, no instale el certificado.",
+    scope: "Esta autoridad solo puede garantizar {names}. No puede usarse para suplantar ningún otro sitio web.",
+    afterwards: "Cuando termine, cierre y vuelva a abrir el navegador, y luego abra {url}.",
+    windows: "Windows",
+    windowsSteps:
+      "Descargue el certificado y ábralo.\nElija Instalar certificado, luego Equipo local (o Usuario actual si no es administrador) y luego Siguiente.\nElija Colocar todos los certificados en el siguiente almacén, luego Examinar, y seleccione Entidades de certificación raíz de confianza.\nElija Siguiente, luego Finalizar, y responda Sí a la advertencia de seguridad. Edge y Chrome ya confían en Hearth.",
+    macos: "macOS",
+    macosSteps:
+      "Descargue el certificado y ábralo: Acceso a Llaveros lo añade a su llavero.\nEn Acceso a Llaveros, abra el certificado cuyo nombre empieza por Hearth local CA.\nEn Confiar, ponga Al utilizar este certificado en Confiar siempre.\nCierre la ventana y confirme con su contraseña. Safari y Chrome ya confían en Hearth.",
+    ios: "iPhone y iPad",
+    iosSteps:
+      "Abra esta página en Safari, toque el enlace de descarga y permita que se descargue el perfil de configuración.\nAbra Ajustes, luego General, luego VPN y gestión de dispositivos, toque el perfil Hearth local CA y toque Instalar.\nAbra Ajustes, luego General, luego Información, luego Ajustes de confianza de certificados, y active la confianza total para Hearth local CA.",
+    android: "Android",
+    androidSteps:
+      "Descargue el certificado.\nAbra Ajustes, luego Seguridad (o Seguridad y privacidad), luego Cifrado y credenciales, luego Instalar un certificado y luego Certificado de CA. Los nombres de los menús cambian según el fabricante: busque «certificado de CA» en Ajustes.\nElija Instalar de todos modos y seleccione el archivo hearth-ca.crt descargado. Puede que el teléfono le pida antes un bloqueo de pantalla.\nChrome ya confía en Hearth.",
+    chromeos: "Chromebook (ChromeOS)",
+    chromeosSteps:
+      "Descargue el certificado.\nAbra Configuración y busque Gestionar certificados.\nEn Autoridades (o certificados instalados por usted), elija Importar y seleccione hearth-ca.crt.\nMarque Confiar en este certificado para identificar sitios web y elija Aceptar.",
+    linux: "Linux y Firefox",
+    firefoxSteps:
+      "Firefox guarda su propia lista en todos los sistemas: abra Ajustes, luego Privacidad y seguridad, luego Ver certificados.\nEn Autoridades, elija Importar y seleccione hearth-ca.crt.\nMarque Confiar en esta CA para identificar sitios web y elija Aceptar.",
+    linuxChrome: "Chrome o Chromium en Linux: importe el archivo en Configuración, Privacidad y seguridad, Gestionar certificados, Autoridades, o ejecute este comando (paquete libnss3-tools):",
+    linuxSystem: "Para todo el sistema (herramientas de línea de comandos), en Debian o Ubuntu:",
+  },
 );

@@ -1,5 +1,5 @@
 import { html, type Html } from "../ui/html.ts";
-import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
+import { fill, formatDateTime, plural, type Locale } from "../ui/i18n.ts";
 import { clinicStrings } from "./strings.ts";
 import { DESCRIPTION_MAX, NAME_MAX, type Group, type GroupRole } from "./groups.ts";
 import type { GroupSession } from "./sessions.ts";
@@ -113,7 +113,7 @@ export const GUEST_ACCESS_CHOICES = [1, 7, 30] as const;
 
 function dayOptions(locale: Locale, choices: readonly number[], selected: number): Html[] {
   const s = clinicStrings(locale);
-  return choices.map((d) => html`<option value="${d}"${d === selected ? html` selected` : ""}>${d === 1 ? s.oneDay : fill(s.days, { n: d })}</option>`);
+  return choices.map((d) => html`<option value="${d}"${d === selected ? html` selected` : ""}>${plural(locale, s, "days", d)}</option>`);
 }
 
 /** Invitation to this group: a plain form, because its answer is the page with the link and QR code. */

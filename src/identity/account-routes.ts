@@ -5,7 +5,7 @@ import { html, htmlResponse } from "../ui/html.ts";
 import { layout, languageOptions } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { HttpError } from "../ui/errors.ts";
-import { fill, formatDateTime, LOCALES, type Locale } from "../ui/i18n.ts";
+import { fill, formatDateTime, LOCALES, plural, type Locale } from "../ui/i18n.ts";
 import type { AuditRow } from "../store/audit.ts";
 import { EVERYONE, policy } from "./policy.ts";
 import { identityStrings } from "./strings.ts";
@@ -219,7 +219,7 @@ ${rows.map((r) => html`<tr data-audit-row><td>${formatDateTime(ctx.locale, r.at)
         const ctx = pageFor(request);
         const s = identityStrings(ctx.locale);
         const left = unusedRecoveryCodes(hearth, viewer.id);
-        const body = html`<p>${s.recoveryIntro}</p><p>${left ? fill(s.recoveryLeft, { n: left }) : s.recoveryNone}</p>
+        const body = html`<p>${s.recoveryIntro}</p><p>${left ? plural(ctx.locale, s, "recoveryLeft", left) : s.recoveryNone}</p>
 <form method="post" action="/account/recovery-codes" data-fresh><div data-passkey-status role="status" tabindex="-1" hidden></div><div class="actions"><button type="submit">${left ? s.recoveryReplace : s.recoveryCreate}</button></div></form>`;
         return htmlResponse(layout(ctx, s.recoveryCodesTitle, card(s.recoveryCodesTitle, body), { scripts: PASSKEY_SCRIPTS }));
       },

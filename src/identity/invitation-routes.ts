@@ -5,7 +5,7 @@ import { html, htmlResponse, unsafeRaw, type Html } from "../ui/html.ts";
 import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { HttpError } from "../ui/errors.ts";
-import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
+import { fill, formatDateTime, plural, type Locale } from "../ui/i18n.ts";
 import { MAY_INVITE, ROLES, STAFF, groupRoleOf, policy, type Role } from "./policy.ts";
 import { identityStrings } from "./strings.ts";
 import { requireViewer, roleLabel } from "./guard.ts";
@@ -64,8 +64,8 @@ export function invitationRoutes(hearth: Hearth) {
         });
         const form = html`<form method="post" action="/invitations">
 <div class="field"><label for="role">${s.inviteRole}</label><select id="role" name="role">${roles.map((r) => html`<option value="${r}">${roleLabel(ctx.locale, r)}</option>`)}</select></div>
-<div class="field"><label for="days">${s.inviteValidFor}</label><select id="days" name="days">${TTL_CHOICES.map((d) => html`<option value="${d}"${d === INVITE_TTL_DAYS ? html` selected` : ""}>${fill(s.days, { n: d })}</option>`)}</select></div>
-${roles.includes("guest") ? html`<div class="field"><label for="accessDays">${s.guestAccessFor}<span class="hint" id="accessDays-hint">${s.guestAccessHint}</span></label><select id="accessDays" name="accessDays" aria-describedby="accessDays-hint">${ACCESS_CHOICES.map((d) => html`<option value="${d}"${d === 7 ? html` selected` : ""}>${fill(s.days, { n: d })}</option>`)}</select></div>` : ""}
+<div class="field"><label for="days">${s.inviteValidFor}</label><select id="days" name="days">${TTL_CHOICES.map((d) => html`<option value="${d}"${d === INVITE_TTL_DAYS ? html` selected` : ""}>${plural(ctx.locale, s, "days", d)}</option>`)}</select></div>
+${roles.includes("guest") ? html`<div class="field"><label for="accessDays">${s.guestAccessFor}<span class="hint" id="accessDays-hint">${s.guestAccessHint}</span></label><select id="accessDays" name="accessDays" aria-describedby="accessDays-hint">${ACCESS_CHOICES.map((d) => html`<option value="${d}"${d === 7 ? html` selected` : ""}>${plural(ctx.locale, s, "days", d)}</option>`)}</select></div>` : ""}
 <div class="actions"><button type="submit">${s.createInvitation}</button></div></form>`;
         const main = html`<h1>${s.invitationsTitle}</h1>${query.revoked ? notice("ok", s.invitationRevoked) : ""}
 <section class="card" aria-labelledby="new-invite"><h2 id="new-invite">${s.newInvitation}</h2><p>${s.invitationsIntro}</p>${form}</section>

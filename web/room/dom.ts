@@ -1,5 +1,6 @@
 // Small DOM helpers: elements are built with textContent only, never from HTML strings, so a
 // member's name can never become markup.
+import { isLocale, type Locale } from "../../src/ui/i18n.ts";
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   const el = document.getElementById(id);
@@ -30,4 +31,10 @@ export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean);
   const letters = words.length > 1 ? [...words[0]!][0]! + [...words[1]!][0]! : [...(words[0] ?? "?")].slice(0, 2).join("");
   return letters.toUpperCase();
+}
+
+/** The page's language, as the server rendered it (html lang), for plural forms. */
+export function pageLocale(): Locale {
+  const lang = document.documentElement.lang;
+  return isLocale(lang) ? lang : "en";
 }

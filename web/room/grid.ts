@@ -2,9 +2,9 @@
 // screen share large above the tiles while it lasts. Tiles are kept and updated in place, so a
 // video never restarts because someone else joined.
 import type { MemberView } from "../../src/rooms/protocol.ts";
-import { fill } from "../../src/ui/i18n.ts";
+import { fill, plural } from "../../src/ui/i18n.ts";
 import type { sessionPageStrings } from "../../src/rooms/page-strings.ts";
-import { byId, el, initials } from "./dom.ts";
+import { byId, el, initials, pageLocale } from "./dom.ts";
 import type { MediaLink } from "./link.ts";
 import type { LocalMedia } from "./local.ts";
 
@@ -80,7 +80,7 @@ export class Grid {
     });
     const hidden = others.length - visible.length;
     this.#more.hidden = hidden <= 0;
-    this.#more.textContent = hidden > 0 ? fill(this.s.moreTiles, { n: hidden }) : "";
+    this.#more.textContent = hidden > 0 ? plural(pageLocale(), this.s, "moreTiles", hidden) : "";
     this.#renderStage(m, self);
     this.layout();
   }

@@ -2,9 +2,9 @@
 // for the clinician, who is waiting to come in. Rows are kept and updated in place, so a
 // keyboard user's focus stays where it was while the room changes around it.
 import type { ClientMessage, MemberView } from "../../src/rooms/protocol.ts";
-import { fill } from "../../src/ui/i18n.ts";
+import { fill, plural } from "../../src/ui/i18n.ts";
 import type { sessionPageStrings } from "../../src/rooms/page-strings.ts";
-import { byId, el, maybeId } from "./dom.ts";
+import { byId, el, maybeId, pageLocale } from "./dom.ts";
 
 type S = ReturnType<typeof sessionPageStrings>;
 type Send = (msg: ClientMessage) => void;
@@ -165,7 +165,7 @@ export class WaitingList {
     this.#badge.textContent = String(n);
     if (this.#alert) {
       this.#alert.hidden = n === 0;
-      this.#alert.textContent = fill(this.s.waitingCount, { n });
+      this.#alert.textContent = plural(pageLocale(), this.s, "waitingCount", n);
       if (fresh.length) {
         // Restart the soft pulse for each new knock.
         this.#alert.classList.remove("fresh");
