@@ -12,6 +12,7 @@ import { roomPageRoutes } from "./rooms/page.ts";
 import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
 import { notifyRoutes } from "./notify/routes.ts";
+import { safetyRoutes } from "./safety/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
@@ -32,7 +33,8 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
-    .use(vitalsDeviceRoutes(hearth));
+    .use(vitalsDeviceRoutes(hearth))
+    .use(safetyRoutes(hearth));
   access.bind(app);
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Hearth } from "../context.ts";
 import { createDemoClinic, type DemoClinic } from "./clinic.ts";
+import { safetyDemo } from "../safety/demo.ts";
 
 /**
  * `hearth demo`: fills an empty data dir with a demo clinic (src/demo/clinic.ts: an admin, two
@@ -16,6 +17,7 @@ export type DemoContributor = (hearth: Hearth, clinic: DemoClinic) => Promise<vo
 
 export const contributors: { name: string; run: DemoContributor }[] = [
   // Capabilities append here.
+  { name: "safety", run: safetyDemo },
 ];
 
 export class DemoRefused extends Error {}

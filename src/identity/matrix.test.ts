@@ -108,7 +108,7 @@ function concretePath(path: string, p: RoutePolicy): string {
 }
 
 /** Refusals that must happen whatever a route declares: who may never reach what. */
-const PUBLIC_PATHS = /^\/(|healthz|static\/:name|preferences|unlock|recover|ca\.crt|trust|signin(\/options|\/verify)?|setup\/:token(\/options|\/verify)?|invite\/:token(\/options|\/verify)?|vitals\/(pair|readings))$/; // vitals: devices prove themselves by their paired key
+const PUBLIC_PATHS = /^\/(|healthz|crisis|static\/:name|preferences|unlock|recover|ca\.crt|trust|signin(\/options|\/verify)?|setup\/:token(\/options|\/verify)?|invite\/:token(\/options|\/verify)?|vitals\/(pair|readings))$/; // vitals: devices prove themselves by their paired key
 function mustRefuse(method: string, path: string, v: Visitor): boolean {
   if (v === "anonymous") return !(PUBLIC_PATHS.test(path) && !(method === "POST" && path === "/unlock"));
   const role = people[v].role;

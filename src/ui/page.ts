@@ -2,6 +2,7 @@ import { html, type Html } from "./html.ts";
 import { LOCALES, LOCALE_NAMES, type Locale } from "./i18n.ts";
 import { shellStrings } from "./strings.ts";
 import { assetUrl } from "./assets.ts";
+import { crisisHeaderLink } from "../safety/link.ts";
 
 export type TextSize = "normal" | "large";
 export type Theme = "auto" | "light" | "dark";
@@ -37,6 +38,7 @@ export function layout(ctx: PageContext, title: string, main: Html, opts: { stat
 <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"historyCacheSize":0,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true,"target":"#flash","swapOverride":"innerHTML"}]}'>
 ${ctx.csrfToken ? html`<meta name="csrf-token" content="${ctx.csrfToken}">` : ""}
 <link rel="stylesheet" href="${assetUrl("hearth.css")}">
+<link rel="stylesheet" href="${assetUrl("safety.css")}">
 ${(opts.styles ?? []).map((name) => html`<link rel="stylesheet" href="${assetUrl(name)}">\n`)}
 <link rel="icon" href="${assetUrl("favicon.svg")}" type="image/svg+xml">
 <script src="${assetUrl("htmx.min.js")}" defer></script>
@@ -52,6 +54,7 @@ ${scripts.map((name) => html`<script src="${assetUrl(name)}" defer></script>\n`)
         (n) => html`<li><a href="${n.href}"${n.current ? html` aria-current="page"` : ""}>${n.label}</a></li>`,
       )}</ul></nav>`
     : ""}
+  ${crisisHeaderLink(ctx.locale)}
   ${ctx.bell ? html`<a class="bell" href="${ctx.bell.href}" aria-label="${ctx.bell.label}"><span aria-hidden="true">🔔</span>${ctx.bell.unread ? html`<span class="bell-count" aria-hidden="true">${ctx.bell.unread}</span>` : ""}</a>` : ""}
 </header>
 <div id="flash" class="flash" role="alert" aria-live="assertive">${opts.status ?? ""}</div>

@@ -8,6 +8,7 @@ import clinicSealedGroups from "./0021_clinic_sealed_groups.sql" with { type: "t
 import notify from "./0022_notify.sql" with { type: "text" };
 import rooms from "./0030_rooms.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
+import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
@@ -22,4 +23,5 @@ export const migrations: Migration[] = [
   { name: "0022_notify", sql: notify },
   { name: "0030_rooms", sql: rooms },
   { name: "0050_vitals", sql: vitals },
+  { name: "0060_safety_resources", sql: safetyResources },
 ];
