@@ -6,6 +6,9 @@ import identity from "./0010_identity.sql" with { type: "text" };
 import clinic from "./0020_clinic.sql" with { type: "text" };
 import clinicSealedGroups from "./0021_clinic_sealed_groups.sql" with { type: "text" };
 import notify from "./0022_notify.sql" with { type: "text" };
+import schedules from "./0023_schedules.sql" with { type: "text" };
+import materials from "./0024_materials.sql" with { type: "text" };
+import calendarFeeds from "./0025_calendar_feeds.sql" with { type: "text" };
 import rooms from "./0030_rooms.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -21,6 +24,9 @@ export const migrations: Migration[] = [
   { name: "0020_clinic", sql: clinic },
   { name: "0021_clinic_sealed_groups", sql: clinicSealedGroups },
   { name: "0022_notify", sql: notify },
+  { name: "0023_schedules", sql: schedules },
+  { name: "0024_materials", sql: materials },
+  { name: "0025_calendar_feeds", sql: calendarFeeds },
   { name: "0030_rooms", sql: rooms },
   { name: "0050_vitals", sql: vitals },
   { name: "0060_safety_resources", sql: safetyResources },
