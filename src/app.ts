@@ -9,6 +9,7 @@ import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
 import { roomRoutes } from "./rooms/routes.ts";
 import { roomPageRoutes } from "./rooms/page.ts";
+import { attendanceRoutes } from "./rooms/attendance-routes.ts";
 import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
 import { notifyRoutes } from "./notify/routes.ts";
@@ -33,6 +34,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
+    .use(attendanceRoutes(hearth))
     .use(vitalsDeviceRoutes(hearth))
     .use(safetyRoutes(hearth));
   access.bind(app);

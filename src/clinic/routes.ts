@@ -14,6 +14,7 @@ import { clinicStrings } from "./strings.ts";
 import { DESCRIPTION_MAX, NAME_MAX, addMember, createGroup, membersOf, partIn, readGroup, readGroupsOf, removeMember, type GroupMember } from "./groups.ts";
 import { endSessionNow, findSession, liveSessionOf, openSessionNow, type LiveRooms } from "./sessions.ts";
 import { memberGroups, memberState } from "./home.ts";
+import { groupAttendanceSection } from "../rooms/attendance-routes.ts";
 import {
   cofacilitatorSection,
   existingPersonSection,
@@ -173,6 +174,7 @@ export function clinicRoutes(hearth: Hearth, rooms: LiveRooms) {
         const main = html`<h1>${group.name}</h1>${done ? notice("ok", done) : ""}${paragraphs(group.description)}
 ${sessionSection(ctx.locale, group.id, liveSessionOf(hearth.db, group.id))}
 ${peopleSection(ctx.locale, group.id, rows)}
+${await groupAttendanceSection(hearth, viewer.id, ctx.locale, group.id)}
 <div class="grid">${inviteSection(ctx.locale, group.id)}${existingPersonSection(ctx.locale, group.id, cared)}${cofacilitatorSection(ctx.locale, group.id, clinicians)}</div>`;
         // The page title stays neutral: it lands in the browser's history, the group's name must not.
         return htmlResponse(layout(ctx, s.colGroup, main), 200, { "cache-control": "no-store" });

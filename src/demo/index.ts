@@ -1,6 +1,7 @@
 import type { Hearth } from "../context.ts";
 import { createDemoClinic, type DemoClinic } from "./clinic.ts";
 import { safetyDemo } from "../safety/demo.ts";
+import { attendanceDemo } from "../rooms/attendance-demo.ts";
 
 /**
  * `hearth demo`: fills an empty data dir with a demo clinic (src/demo/clinic.ts: an admin, two
@@ -18,6 +19,7 @@ export type DemoContributor = (hearth: Hearth, clinic: DemoClinic) => Promise<vo
 export const contributors: { name: string; run: DemoContributor }[] = [
   // Capabilities append here.
   { name: "safety", run: safetyDemo },
+  { name: "attendance", run: attendanceDemo },
 ];
 
 export class DemoRefused extends Error {}

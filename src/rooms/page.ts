@@ -8,6 +8,7 @@ import { html, htmlResponse, type Html } from "../ui/html.ts";
 import type { Locale } from "../ui/i18n.ts";
 import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
+import { sessionRecordPath } from "./attendance-routes.ts";
 import { sessionPageStrings } from "./page-strings.ts";
 import type { RoomRole } from "./protocol.ts";
 import { RoomRefusal, type RoomService } from "./service.ts";
@@ -145,7 +146,11 @@ export function roomPageRoutes(hearth: Hearth, rooms: RoomService) {
         throw err;
       }
       const s = sessionPageStrings(ctx.locale);
-      if (sessionState(ticket.session) === "closed") throw new HttpError(410, s.endedTitle, refused.ended);
+      if (sessionState(ticket.session) === "closed") {
+        // After the session, its page for the facilitators is the record: attendance and the rest.
+        if (ticket.role === "clinician") return new Response(null, { status: 303, headers: { location: sessionRecordPath(ticket.session.groupId, id) } });
+        throw new HttpError(410, s.endedTitle, refused.ended);
+      }
       // A live call is activity: the page keeps the sign-in alive itself (web/room/app.ts), so
       // the idle warning and its countdown (session.js) would only interrupt the session.
       const page = { ...ctx, banner: undefined, scripts: [] };

@@ -4,7 +4,7 @@ import { log } from "../log.ts";
 import type { Locale } from "../ui/i18n.ts";
 import type { RoomPerson } from "./access.ts";
 import { headroomView, type Admission, type RoomShape } from "./admission.ts";
-import { endVisit, markAdmitted, startVisit, type VisitOutcome } from "./attendance.ts";
+import { endVisit, markAdmitted, markAway, markBack, startVisit, type VisitOutcome } from "./attendance.ts";
 import { Emitter } from "./events.ts";
 import type { MediaChoices, MediaListener, MemberMediaStats, RoomMedia } from "./media.ts";
 import type { Offer } from "./peer.ts";
@@ -194,6 +194,7 @@ export class Room {
     // The page is new (or its connection is): media starts over on a fresh peer connection.
     this.#stopMedia(member);
     member.state = "admitted";
+    markBack(this.hearth.db, member.visitId);
     this.#send(member, { type: "admitted" });
     // Their place (with video or without) was kept; a new page must hear why it is sound only.
     if (member.heldAudioOnly) this.#tellHeld(member);
@@ -209,6 +210,7 @@ export class Room {
     if (member.state === "waiting") return this.#forget(member, "left");
     this.#stopMedia(member);
     member.state = "away";
+    markAway(this.hearth.db, member.visitId, this.hearth.now());
     member.awayTimer = setTimeout(() => this.#forget(member, "dropped"), this.options.graceMs);
     this.#changed();
   }

@@ -3,6 +3,7 @@ import { findSession, sessionState, type GroupSession } from "../clinic/sessions
 import type { Locale } from "../ui/i18n.ts";
 import { roomRole, type RoomAccess, type RoomPerson } from "./access.ts";
 import { admissionFor, type Admission } from "./admission.ts";
+import { closeInterruptedVisits, startHeartbeat } from "./attendance.ts";
 import type { MediaHost, MediaLoad } from "./workers/pool.ts";
 import type { RoomRole } from "./protocol.ts";
 import { CLOSE, Room, type Member, type Socket } from "./room.ts";
@@ -51,6 +52,7 @@ export class RoomService {
   readonly #rooms = new Map<number, Room>();
   readonly #graceMs: number;
   readonly admission: Admission;
+  readonly #stopHeartbeat: () => void;
 
   constructor(
     private readonly hearth: Hearth,
@@ -60,6 +62,9 @@ export class RoomService {
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
     const media = options.media;
     this.admission = options.admission ?? admissionFor(hearth, () => media.load().forwardedPps, media.load().cores);
+    // This process holds every open visit: any still open now was cut off by a crash.
+    closeInterruptedVisits(hearth.db);
+    this.#stopHeartbeat = startHeartbeat(hearth.db, hearth.now);
   }
 
   async check(request: Request, sessionId: number, locale: Locale): Promise<Ticket> {
@@ -125,6 +130,7 @@ export class RoomService {
 
   /** Server shutdown: media stops, sockets are closed by the server; sessions stay as they are. */
   async close(): Promise<void> {
+    this.#stopHeartbeat();
     for (const room of this.#rooms.values()) room.dispose();
     this.#rooms.clear();
     await this.options.media.close();
