@@ -2,6 +2,9 @@ import { t, type Static } from "elysia";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { TSchema } from "@sinclair/typebox";
 import type { Source } from "./router.ts";
+import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
+import { HANDS_FACILITATOR_ONLY, handsClient, type HandsErrorCode, type HandsServerMessage } from "./hands-protocol.ts";
+import { POLLS_FACILITATOR_ONLY, pollsClient, type PollsErrorCode, type PollsServerMessage } from "./polls-protocol.ts";
 
 /**
  * The signaling protocol: JSON messages with a `type`, one WebSocket per member.
@@ -63,6 +66,10 @@ const client = {
   remove: t.Object({ type: t.Literal("remove"), memberId: MemberId }, { additionalProperties: false }),
   "allow-screens": t.Object({ type: t.Literal("allow-screens"), allowed: t.Boolean() }, { additionalProperties: false }),
   end: t.Object({ type: t.Literal("end") }, { additionalProperties: false }),
+  // Room features (feature.ts): each declares its messages in its own *-protocol.ts.
+  ...chatClient,
+  ...handsClient,
+  ...pollsClient,
 };
 
 export type ClientMessageType = keyof typeof client;
@@ -80,6 +87,9 @@ export const CLINICIAN_ONLY: ReadonlySet<ClientMessageType> = new Set([
   "remove",
   "allow-screens",
   "end",
+  ...CHAT_FACILITATOR_ONLY,
+  ...HANDS_FACILITATOR_ONLY,
+  ...POLLS_FACILITATOR_ONLY,
 ]);
 
 /** Messages a member still in the waiting room may send: nothing that touches media. */
@@ -145,6 +155,9 @@ export type ErrorCode =
   | "ended"
   | "replaced";
 
+/** Errors the room features answer with (each feature's *-protocol.ts), in the same `error` message. */
+export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode;
+
 /**
  * How much more the appliance can carry, as the clinician sees it (src/rooms/admission.ts):
  * `full` means new members join with sound only.
@@ -183,4 +196,8 @@ export type ServerMessage =
   | { type: "audio-only"; reason: "capacity"; message: string }
   | { type: "offer"; seq: number; fresh: boolean; sdp: string; send: { mid: string; source: Source }[]; receive: { mid: string; memberId: number; source: Source }[] }
   | { type: "speaking"; memberId: number; speaking: boolean }
-  | { type: "error"; code: ErrorCode; message: string; ref?: string };
+  | { type: "error"; code: ErrorCode | ToolErrorCode; message: string; ref?: string }
+  // Room features (feature.ts)
+  | ChatServerMessage
+  | HandsServerMessage
+  | PollsServerMessage;

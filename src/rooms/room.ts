@@ -6,6 +6,8 @@ import type { RoomPerson } from "./access.ts";
 import { headroomView, type Admission, type RoomShape } from "./admission.ts";
 import { endVisit, markAdmitted, markAway, markBack, startVisit, type VisitOutcome } from "./attendance.ts";
 import { Emitter } from "./events.ts";
+import { FeatureHost, type FeatureFactory, type LeftBecause } from "./feature.ts";
+import { roomFeatures } from "./features.ts";
 import type { MediaChoices, MediaListener, MemberMediaStats, RoomMedia } from "./media.ts";
 import type { Offer } from "./peer.ts";
 import { ProtocolError } from "./peer.ts";
@@ -57,6 +59,8 @@ export interface RoomOptions {
    * always passes it. Without one (a Room built by hand in a test) everyone gets video.
    */
   admission?: Admission;
+  /** The room's tools (feature.ts); every room gets those of features.ts unless a test says otherwise. */
+  features?: readonly FeatureFactory[];
 }
 
 class Member {
@@ -65,6 +69,8 @@ class Member {
   /** The room's media has a peer connection for them (admitted, with a socket). */
   inMedia = false;
   visitId = 0;
+  /** When the current admission began: what a feature may catch them up on starts here. */
+  admittedAt = 0;
   mic = true;
   camera = true;
   audioOnly = false;
@@ -105,6 +111,7 @@ export class Room {
   /** What the clinicians were last told of the box's headroom (level, share in steps of 5, joins left). */
   #headroomSent = "";
   readonly #headroomTick: ReturnType<typeof setInterval>;
+  readonly #features: FeatureHost<Member>;
 
   constructor(
     readonly session: GroupSession,
@@ -113,6 +120,8 @@ export class Room {
   ) {
     this.#media = options.media(this.#mediaListener);
     this.#headroomTick = setInterval(() => this.#refreshHeadroom(), HEADROOM_EVERY_MS);
+    const room = { members: () => this.#members.values(), send: (m: Member, msg: ServerMessage) => this.#send(m, msg) };
+    this.#features = new FeatureHost(session.id, hearth, room, options.features ?? roomFeatures);
   }
 
   /** What the media reports, for members the room still counts as in. */
@@ -200,6 +209,7 @@ export class Room {
     if (member.heldAudioOnly) this.#tellHeld(member);
     this.#startMedia(member);
     this.#changed();
+    this.#features.admitted(member, true);
     return member;
   }
 
@@ -222,6 +232,7 @@ export class Room {
     endVisit(this.hearth.db, member.visitId, outcome, this.hearth.now());
     this.#members.delete(member.id);
     this.#byPerson.delete(member.personId);
+    if (member.state !== "waiting") this.#features.left(member, outcome as LeftBecause);
     this.#changed();
     if (this.#members.size === 0) this.events.emit("empty", { sessionId: this.id });
   }
@@ -295,6 +306,7 @@ export class Room {
         this.#hangUp(member, CLOSE.left, "left");
         return this.#forget(member, "left");
       default:
+        if (this.#features.handles(msg.type)) return this.#features.receive(member, msg);
         return this.#clinicianAction(member, msg);
     }
   }
@@ -360,12 +372,14 @@ export class Room {
 
   #admit(member: Member, by: Member): void {
     member.state = "admitted";
-    markAdmitted(this.hearth.db, member.visitId, by.personId, this.hearth.now());
+    member.admittedAt = this.hearth.now();
+    markAdmitted(this.hearth.db, member.visitId, by.personId, member.admittedAt);
     if (by !== member) this.#audit(by, "room.admitted", member);
     this.#send(member, { type: "admitted" });
     this.#weigh(member);
     this.#startMedia(member);
     this.#changed();
+    this.#features.admitted(member, false);
   }
 
   /**
@@ -418,6 +432,7 @@ export class Room {
     member.visitId = startVisit(this.hearth.db, this.id, member.personId, now);
     member.state = "waiting";
     member.sharing = false;
+    this.#features.left(member, "sent-back");
     this.#send(member, { type: "waiting", reason: "sent-back" });
     this.#changed();
   }
@@ -429,6 +444,7 @@ export class Room {
     const now = this.hearth.now();
     if (closeSession(this.hearth.db, this.id, now)) this.session.closedAt = now;
     if (by) this.#audit(by, "session.closed", null);
+    this.#features.ended();
     for (const m of [...this.#members.values()]) {
       this.#stopMedia(m);
       this.#send(m, { type: "ended" });
@@ -450,6 +466,7 @@ export class Room {
     if (this.#disposed) return;
     this.#disposed = true;
     clearInterval(this.#headroomTick);
+    this.#features.dispose();
     const now = this.hearth.now();
     for (const m of this.#members.values()) {
       this.#stopMedia(m);
