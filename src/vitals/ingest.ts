@@ -40,6 +40,15 @@ function patientFor(hearth: Hearth, deviceId: string, at: number): number | null
   return row?.patient_id ?? null;
 }
 
+/** Rebuilds a stored reading (opening its sealed value) so its signature can be checked again. */
+export async function storedReading(hearth: Hearth, deviceId: string, seq: number): Promise<SignedReading | null> {
+  const row = hearth.db.query("SELECT sensor, loinc, unit, sealed_value, sig FROM vitals_readings WHERE device_id = ? AND seq = ?").get(deviceId, seq) as
+    { sensor: string; loinc: string; unit: string; sealed_value: Uint8Array; sig: string } | null;
+  if (!row) return null;
+  const v = JSON.parse(await hearth.vault.openText(new Uint8Array(row.sealed_value))) as { value: number | null; special: string | null; artefact: string | null; battery: number | null; firmware: string | null; measuredAt: string };
+  return { deviceId, seq, sensor: row.sensor, loinc: row.loinc, value: v.value, unit: row.unit, special: v.special, measuredAt: v.measuredAt, artefact: v.artefact, battery: v.battery, firmware: v.firmware, sig: row.sig };
+}
+
 export async function ingest(hearth: Hearth, deviceId: string, publicKey: Uint8Array, idempotencyKey: string, readings: SignedReading[]): Promise<IngestAnswer> {
   const answer: IngestAnswer = { accepted: [], duplicate: [], refused: [] };
   const now = hearth.now();
@@ -79,7 +88,7 @@ export async function ingest(hearth: Hearth, deviceId: string, publicKey: Uint8A
     else if (!plausible(r.loinc, r.unit, r.value)) flags.push("implausible");
     if (measuredAt - now > SKEW_LIMIT_MS) flags.push("clock-skew");
     if (r.artefact) flags.push("artefact");
-    const sealed = await hearth.vault.seal(JSON.stringify({ value: r.value, special: r.special, artefact: r.artefact }));
+    const sealed = await hearth.vault.seal(JSON.stringify({ value: r.value, special: r.special, artefact: r.artefact, battery: r.battery, firmware: r.firmware, measuredAt: r.measuredAt }));
     rows.push([deviceId, r.seq, r.sensor, r.loinc, r.unit, sealed, measuredAt, now, flags.join(","), patientFor(hearth, deviceId, measuredAt), r.sig]);
     answer.accepted.push(r.seq);
     last = r;

@@ -5,6 +5,7 @@ import type { Hearth } from "../context.ts";
 import { policy } from "../identity/policy.ts";
 import { checkDevice, ingest } from "./ingest.ts";
 import { completePairing } from "./pairing.ts";
+import { advertiseAppliance } from "./advertise.ts";
 
 const Reading = t.Object({
   deviceId: t.String({ maxLength: 64 }),
@@ -22,7 +23,10 @@ const Reading = t.Object({
 });
 
 export function vitalsDeviceRoutes(hearth: Hearth) {
+  let advertiser: { stop(): void } | null = null;
   return new Elysia({ name: "vitals-devices" })
+    .onStart(({ server }) => { advertiser = advertiseAppliance(hearth, server?.port ?? 0); })
+    .onStop(() => { advertiser?.stop(); advertiser = null; })
     .post("/vitals/pair", ({ body, set }) => {
       const r = completePairing(hearth, body.code, body.publicKey, body.name);
       if (!r.ok) {

@@ -16,17 +16,31 @@ export class Outbox {
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       body TEXT NOT NULL,
       held_error TEXT
-    )`);
+    );
+    CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)`);
   }
 
-  /** Signs and stores each observation of a source reading as one reading. Returns their seqs. */
-  add(r: SourceReading, measuredAt: Date): number[] {
+  /**
+   * Signs and stores each observation of a source reading as one reading (at most `max` of them),
+   * and counts the source reading in the same transaction, so a restarted source knows where it was.
+   */
+  add(r: SourceReading, measuredAt: Date, max = Infinity): number[] {
     const seqs: number[] = [];
     const tx = this.db.transaction(() => {
-      for (const o of r.observations) seqs.push(this.addOne(r, o, measuredAt));
+      for (const o of r.observations.slice(0, max)) seqs.push(this.addOne(r, o, measuredAt));
+      this.bump("source_readings", 1);
+      this.bump("produced", seqs.length);
     });
     tx();
     return seqs;
+  }
+
+  private bump(name: string, by: number): void {
+    this.db.query("INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value").run(name, by);
+  }
+
+  meta(name: "source_readings" | "produced"): number {
+    return (this.db.query("SELECT value FROM meta WHERE name = ?").get(name) as { value: number } | null)?.value ?? 0;
   }
 
   private addOne(r: SourceReading, o: Observation, measuredAt: Date): number {
