@@ -13,6 +13,7 @@ import { sessionPageStrings } from "./page-strings.ts";
 import type { RoomRole } from "./protocol.ts";
 import { RoomRefusal, type RoomService } from "./service.ts";
 import { roomStrings } from "./strings.ts";
+import { NO_SAFETY, safetyPageParts, type SafetyParts } from "../safety/room-page.ts";
 
 /**
  * The session page: one page for the waiting room and the room (web/room/ switches between them
@@ -40,7 +41,7 @@ function connectionCheck(s: S): Html {
 <dl class="facts check-list">${row("server", s.checkServer)}${row("delay", s.checkDelay)}${row("camera", s.checkCamera)}${row("mic", s.checkMic)}${row("browser", s.checkBrowser)}</dl></section>`;
 }
 
-function waitingView(s: S): Html {
+function waitingView(s: S, safety: Html | ""): Html {
   return html`<section id="waiting-view" class="waiting-view" aria-labelledby="waiting-title" hidden>
 <h1 id="waiting-title" tabindex="-1">${s.waitingTitle}</h1>
 <p id="waiting-intro">${s.waitingIntro}</p>
@@ -49,6 +50,7 @@ function waitingView(s: S): Html {
 <figure class="preview"><video id="preview-video" autoplay muted playsinline aria-label="${s.previewLabel}"></video><figcaption id="preview-off" class="preview-off" hidden>${s.previewOff}</figcaption></figure>
 <div class="waiting-side"><div id="devices-home">${devices(s)}</div>${connectionCheck(s)}</div>
 </div>
+${safety}
 </section>`;
 }
 
@@ -75,10 +77,11 @@ function clinicianPanels(s: S): Html {
 </section>`;
 }
 
-function roomView(s: S, role: RoomRole): Html {
+function roomView(s: S, role: RoomRole, safety: SafetyParts): Html {
   return html`<section id="room-view" class="room-view" aria-labelledby="room-title" hidden>
 <div class="room-head"><h1 id="room-title" tabindex="-1">${s.title}</h1>
 ${role === "clinician" ? html`<a id="knock-alert" class="knock-alert" href="#waiting-panel" hidden></a>` : ""}</div>
+${safety.top}
 <div id="sound-blocked" class="notice notice-warning" hidden><p>${s.soundBlocked}</p><button type="button" id="enable-sound">${s.enableSound}</button></div>
 <div class="room-layout">
 <div id="room-main" class="room-main">
@@ -89,6 +92,7 @@ ${role === "member" ? html`<div id="capacity-notice" class="notice notice-info" 
 <p id="more-tiles" class="muted" hidden></p>
 </div>
 <div class="room-side">
+${safety.side}
 ${role === "clinician" ? clinicianPanels(s) : ""}
 <section class="side-panel" aria-labelledby="people-title"><h2 id="people-title">${s.peopleTitle}</h2><ul id="people-list" class="people-list"></ul></section>
 <details id="room-devices" class="side-panel"><summary>${s.devicesSummary}</summary><div id="devices-room"></div></details>
@@ -116,13 +120,13 @@ function finalView(s: S): Html {
 }
 
 /** keepAliveSeconds: how often the page extends the sign-in while its person is in the session. */
-export function sessionPage(locale: Locale, sessionId: number, role: RoomRole, keepAliveSeconds: number): Html {
+export function sessionPage(locale: Locale, sessionId: number, role: RoomRole, keepAliveSeconds: number, safety: SafetyParts = NO_SAFETY): Html {
   const s = sessionPageStrings(locale);
   return html`<div id="session" class="session" data-session-id="${sessionId}" data-role="${role}" data-keep-alive="${keepAliveSeconds}">
 <noscript><div class="notice notice-warning"><p>${s.noScript}</p></div></noscript>
 <p id="session-connecting" class="muted">${s.connecting}</p>
-${waitingView(s)}
-${roomView(s, role)}
+${waitingView(s, safety.waiting)}
+${roomView(s, role, safety)}
 ${controls(s)}
 ${finalView(s)}
 <p id="announcer" class="announcer" role="status" aria-live="polite" aria-atomic="true"></p>
@@ -153,9 +157,12 @@ export function roomPageRoutes(hearth: Hearth, rooms: RoomService) {
       }
       // A live call is activity: the page keeps the sign-in alive itself (web/room/app.ts), so
       // the idle warning and its countdown (session.js) would only interrupt the session.
+      // Safety (src/safety/room-page.ts): "where are you today" first if the group requires it.
+      const safety = await safetyPageParts(hearth, ctx.locale, ticket);
+      if (safety.gate) return safety.gate;
       const page = { ...ctx, banner: undefined, scripts: [] };
       const keepAlive = Math.floor(idleMs(hearth, ticket.person.role) / 2000);
-      return htmlResponse(layout(page, s.title, sessionPage(ctx.locale, id, ticket.role, keepAlive), { scripts: ["room.js"], styles: ["room.css"] }), 200, {
+      return htmlResponse(layout(page, s.title, sessionPage(ctx.locale, id, ticket.role, keepAlive, safety), { scripts: ["room.js"], styles: ["room.css"] }), 200, {
         "cache-control": "no-store",
       });
     },

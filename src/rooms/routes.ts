@@ -8,6 +8,8 @@ import { MAX_SDP, type ServerMessage } from "./protocol.ts";
 import type { Socket } from "./room.ts";
 import { RoomRefusal, type Connection, type RoomService, type Ticket } from "./service.ts";
 import { roomStrings } from "./strings.ts";
+import { mustSayWhere } from "../safety/where-routes.ts";
+import { whereStrings } from "../safety/where-strings.ts";
 
 /**
  * The signaling route: one WebSocket per member at /rooms/:sessionId/ws. Who is asking and
@@ -52,7 +54,10 @@ export function roomRoutes(hearth: Hearth, rooms: RoomService) {
       const id = /^\d{1,12}$/.test(raw) ? Number(raw) : 0;
       if (!id) throw new HttpError(404, s.refusedTitle, s.noSuchSession);
       try {
-        tickets.set(request, await rooms.check(request, id, locale));
+        const ticket = await rooms.check(request, id, locale);
+        // A group that requires "where are you today" lets nobody knock without it (src/safety).
+        if (ticket.role === "member" && mustSayWhere(hearth, ticket.session, ticket.person.personId)) throw new HttpError(409, s.refusedTitle, whereStrings(locale).answerFirst);
+        tickets.set(request, ticket);
       } catch (err) {
         if (err instanceof RoomRefusal) throw new HttpError(err.status, roomStrings(err.locale).refusedTitle, err.message);
         throw err;

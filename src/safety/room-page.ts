@@ -1,0 +1,46 @@
+import type { Hearth } from "../context.ts";
+import type { GroupSession } from "../clinic/sessions.ts";
+import { html, type Html } from "../ui/html.ts";
+import type { Locale } from "../ui/i18n.ts";
+import { mustSayWhere, safetyRecordPath, safetySettingsPath, waitingRoomSlot, wherePath } from "./where-routes.ts";
+import { whereStrings } from "./where-strings.ts";
+
+/**
+ * Safety's parts of the session page (src/rooms/page.ts puts them in its shell): the gate that
+ * sends a member to "Where are you today" first when their group requires it, that question in
+ * the waiting room otherwise, and the facilitators' links to the group's safety settings and the
+ * session's safety record.
+ */
+export interface SafetyParts {
+  /** A redirect to answer first, or null. */
+  gate: Response | null;
+  /** Inside the waiting room (members). */
+  waiting: Html | "";
+  /** At the top of the room view. */
+  top: Html | "";
+  /** First in the room's side column. */
+  side: Html | "";
+}
+
+export const NO_SAFETY: SafetyParts = { gate: null, waiting: "", top: "", side: "" };
+
+export async function safetyPageParts(
+  hearth: Hearth,
+  locale: Locale,
+  ticket: { role: "clinician" | "member"; session: GroupSession; person: { personId: number } },
+): Promise<SafetyParts> {
+  const { session, role } = ticket;
+  const s = whereStrings(locale);
+  if (role === "member") {
+    if (mustSayWhere(hearth, session, ticket.person.personId)) {
+      return { ...NO_SAFETY, gate: new Response(null, { status: 303, headers: { location: wherePath(session.id), "cache-control": "no-store" } }) };
+    }
+    return { ...NO_SAFETY, waiting: waitingRoomSlot(locale, session.id) };
+  }
+  const link = (href: string, label: string) => html`<li><a href="${href}" target="_blank" rel="noopener">${label}<span class="visually-hidden"> ${s.opensNewTab}</span></a></li>`;
+  return {
+    ...NO_SAFETY,
+    side: html`<section id="safety-panel" class="side-panel" aria-labelledby="safety-panel-title"><h2 id="safety-panel-title">${s.panelTitle}</h2>
+<ul class="plain-list">${link(safetyRecordPath(session.groupId, session.id), s.safetyRecordLink)}${link(safetySettingsPath(session.groupId), s.safetySettingsLink)}</ul></section>`,
+  };
+}
