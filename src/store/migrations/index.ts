@@ -10,6 +10,8 @@ import schedules from "./0023_schedules.sql" with { type: "text" };
 import materials from "./0024_materials.sql" with { type: "text" };
 import calendarFeeds from "./0025_calendar_feeds.sql" with { type: "text" };
 import rooms from "./0030_rooms.sql" with { type: "text" };
+import chat from "./0031_chat.sql" with { type: "text" };
+import polls from "./0032_polls.sql" with { type: "text" };
 import attendancePresence from "./0035_attendance_presence.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -30,6 +32,8 @@ export const migrations: Migration[] = [
   { name: "0024_materials", sql: materials },
   { name: "0025_calendar_feeds", sql: calendarFeeds },
   { name: "0030_rooms", sql: rooms },
+  { name: "0031_chat", sql: chat },
+  { name: "0032_polls", sql: polls },
   { name: "0035_attendance_presence", sql: attendancePresence },
   { name: "0050_vitals", sql: vitals },
   { name: "0060_safety_resources", sql: safetyResources },
