@@ -1,5 +1,7 @@
 import type { Hearth } from "../context.ts";
-import { provideGroupMembership } from "../identity/policy.ts";
+import { provideGroupMembership, provideItemGroup } from "../identity/policy.ts";
+import { groupOfMaterial } from "./materials/store.ts";
+import { scheduleStrings } from "./schedule/strings.ts";
 import { onInvitationAccepted, type Invitation } from "../identity/invitations.ts";
 import { extendHome, extendNav } from "../identity/extensions.ts";
 import { log } from "../log.ts";
@@ -15,7 +17,12 @@ import { clinicStrings } from "./strings.ts";
 export async function startClinic(hearth: Hearth): Promise<void> {
   provideGroupMembership(hearth, groupMembership(hearth.db));
   onInvitationAccepted(hearth, (invitation, personId) => joinInvitedGroup(hearth, invitation, personId));
+  provideItemGroup(hearth, "group", (id) => (hearth.db.query("SELECT 1 FROM groups WHERE id = ? AND archived_at IS NULL").get(id) ? id : null));
+  provideItemGroup(hearth, "material", (id) => groupOfMaterial(hearth, id));
   extendNav(hearth, "clinic", (locale, role) => (role === "clinician" ? [{ href: "/groups", label: clinicStrings(locale).navGroups }] : []));
+  extendNav(hearth, "clinic-calendar", (locale, role) =>
+    role === "admin" ? [{ href: "/admin/clinic", label: scheduleStrings(locale).navClinic }] : [{ href: "/calendar", label: scheduleStrings(locale).navCalendar }],
+  );
   extendHome(hearth, "clinic", (_request, viewer, locale) => homeSection(hearth, viewer, locale));
   const seal = () => sealLegacyNames(hearth).catch((err) => log.error("group names could not be sealed", { kind: (err as Error).name }));
   hearth.vault.onUnlock(() => void seal());

@@ -7,6 +7,15 @@ import { clinicStrings } from "./strings.ts";
 import { groupIdsOf, readGroup, readGroupsOf } from "./groups.ts";
 import { liveSessionOf } from "./sessions.ts";
 import { sessionPath } from "./views.ts";
+import { plannedSessions } from "./schedule/schedules.ts";
+import { scheduleStrings } from "./schedule/strings.ts";
+import { whenText } from "./schedule/views.ts";
+
+/** The next session of a group that is not over and not cancelled, within eight weeks. */
+function nextSession(hearth: Hearth, groupId: number) {
+  const now = hearth.now();
+  return plannedSessions(hearth, [groupId], now - 12 * 3_600_000, now + 56 * 86_400_000).find((p) => !p.cancelled && p.endsAt > now) ?? null;
+}
 
 /**
  * The clinic's part of the home page. Members and guests see their groups, with a prominent
@@ -20,7 +29,7 @@ export const POLL_SECONDS = 20;
  * alone: the page sends it back when it polls, and nothing sealed is opened while it is unchanged.
  */
 export function memberState(hearth: Hearth, personId: number): string {
-  const ids = groupIdsOf(hearth.db, personId, ["member", "guest"]).map((g) => [g, liveSessionOf(hearth.db, g)?.id ?? 0]);
+  const ids = groupIdsOf(hearth.db, personId, ["member", "guest"]).map((g) => [g, liveSessionOf(hearth.db, g)?.id ?? 0, nextSession(hearth, g)?.startsAt ?? 0]);
   return new Bun.CryptoHasher("sha256").update(JSON.stringify(ids)).digest("hex").slice(0, 16);
 }
 
@@ -31,7 +40,10 @@ export async function memberGroups(hearth: Hearth, personId: number, locale: Loc
   const state = memberState(hearth, personId);
   const items = groups.map((g) => {
     const live = liveSessionOf(hearth.db, g.id);
-    return html`<div class="card"><h3>${g.name}</h3>
+    const next = nextSession(hearth, g.id);
+    const ss = scheduleStrings(locale);
+    const plan = html`${next ? html`<p>${fill(ss.nextSession, { when: whenText(locale, next.zone, next.startsAt) })}</p>` : ""}<p><a href="/calendar/groups/${g.id}">${ss.groupPageLink}</a></p>`;
+    return html`<div class="card"><h3>${g.name}</h3>${plan}
 ${live
   ? html`<p>${s.sessionOpenNow}</p><p><a class="button" href="${sessionPath(live.id)}" aria-label="${fill(s.joinLabel, { name: g.name })}">${s.joinSession}</a></p>`
   : html`<p class="muted">${s.noSessionNow}</p>`}</div>`;

@@ -14,6 +14,12 @@ import { clinicStrings } from "./strings.ts";
 import { DESCRIPTION_MAX, NAME_MAX, addMember, createGroup, membersOf, partIn, readGroup, readGroupsOf, removeMember, type GroupMember } from "./groups.ts";
 import { endSessionNow, findSession, liveSessionOf, openSessionNow, type LiveRooms } from "./sessions.ts";
 import { memberGroups, memberState } from "./home.ts";
+import { scheduleRoutes } from "./schedule/routes.ts";
+import { calendarRoutes } from "./schedule/calendar-routes.ts";
+import { schedulerOf } from "./schedule/scheduler.ts";
+import { clinicZone, openLeadMinutes, schedulesOf } from "./schedule/schedules.ts";
+import { scheduleSection } from "./schedule/views.ts";
+import { materialRoutes, materialsSection } from "./materials/routes.ts";
 import { groupAttendanceSection } from "../rooms/attendance-routes.ts";
 import {
   cofacilitatorSection,
@@ -89,7 +95,14 @@ export function clinicRoutes(hearth: Hearth, rooms: LiveRooms) {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  const scheduler = schedulerOf(hearth, rooms);
   return new Elysia({ name: "clinic" })
+    // Scheduled sessions open (and reminders go) while the server listens; see schedule/scheduler.ts.
+    .onStart(() => scheduler.start())
+    .onStop(() => scheduler.stop())
+    .use(scheduleRoutes(hearth))
+    .use(calendarRoutes(hearth, materialsSection(hearth)))
+    .use(materialRoutes(hearth))
     .get(
       "/groups",
       async ({ request }) => {
@@ -173,6 +186,7 @@ export function clinicRoutes(hearth: Hearth, rooms: LiveRooms) {
           : null;
         const main = html`<h1>${group.name}</h1>${done ? notice("ok", done) : ""}${paragraphs(group.description)}
 ${sessionSection(ctx.locale, group.id, liveSessionOf(hearth.db, group.id))}
+${scheduleSection(ctx.locale, group.id, schedulesOf(hearth, [group.id]), clinicZone(hearth), openLeadMinutes(hearth))}
 ${peopleSection(ctx.locale, group.id, rows)}
 ${await groupAttendanceSection(hearth, viewer.id, ctx.locale, group.id)}
 <div class="grid">${inviteSection(ctx.locale, group.id)}${existingPersonSection(ctx.locale, group.id, cared)}${cofacilitatorSection(ctx.locale, group.id, clinicians)}</div>`;

@@ -9,6 +9,7 @@ import {
   FRESH_MS,
   allows,
   groupRoleOf,
+  groupOfItem,
   policyFromDetail,
   relationTo,
   type Role,
@@ -219,6 +220,11 @@ export function createAccess(hearth: Hearth): Access {
       const key = passkeyById(hearth, id);
       if (!key) throw missing();
       if (key.personId !== viewer.id) throw refuse();
+    } else if (rule.kind === "groupItem") {
+      const groupId = groupOfItem(hearth, rule.of, id);
+      if (groupId === null) throw missing();
+      const part = groupRoleOf(hearth, viewer.id, groupId);
+      if (!part || (rule.parts && !rule.parts.includes(part))) throw refuse();
     } else if (rule.kind === "invitation") {
       const inv = invitationById(hearth, id);
       if (!inv) throw missing();

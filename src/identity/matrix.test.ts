@@ -13,6 +13,7 @@ import { groupRoleOf, type RoutePolicy, type Role } from "./policy.ts";
 import { createSession } from "./sessions.ts";
 import { activePasskeys } from "./passkeys.ts";
 import { accept, firstAdmin, invite, type Client } from "./test-client.ts";
+import { addFile, addLink } from "../clinic/materials/store.ts";
 
 type Visitor = "anonymous" | "patient" | "another patient" | "guest" | "clinician of another group" | "clinician" | "admin";
 const VISITORS: Visitor[] = ["anonymous", "patient", "another patient", "guest", "clinician of another group", "clinician", "admin"];
@@ -61,6 +62,10 @@ beforeAll(async () => {
   await invite(clinician, "patient");
   pendingInvitationId = server.hearth.db.query<{ id: number }, []>("SELECT id FROM invitations ORDER BY id DESC LIMIT 1").get()!.id;
   patientPasskeyId = activePasskeys(server.hearth, people.patient.id)[0]!.id;
+  // Materials of group one: 1, a file, for the routes that read one; 2, a link, for the one that removes one.
+  const group1 = { groupId: 1, scheduleId: null, wall: null };
+  await addFile(server.hearth, people.clinician.id, group1, "Worksheet", new Blob(["Notice three things you can see."]).stream());
+  await addLink(server.hearth, people.clinician.id, group1, "Reading", "https://example.org/reading");
 
   // The same composition the server runs (capabilities that need services get inert ones: only
   // the route table is read here; requests go to the running server).
@@ -90,6 +95,11 @@ function expectedAllowed(p: RoutePolicy, v: Visitor): boolean {
       return v === "clinician" || v === "admin";
     case "group":
       return v === "clinician" || v === "admin";
+    case "groupItem": {
+      // Every fixture item of a group (the group, its material, ...) is in group one.
+      const part = v === "clinician" ? "clinician" : v === "patient" ? "member" : v === "guest" ? "guest" : null;
+      return part !== null && (!rule.parts || rule.parts.includes(part));
+    }
   }
 }
 
@@ -102,13 +112,14 @@ function concretePath(path: string, p: RoutePolicy): string {
       if (item.kind === "invitation") return String(pendingInvitationId);
     }
     if (name === "token") return "A".repeat(43);
+    if (name === "materialId") return "2";
     if (name === "name") return "hearth.css";
     return "1";
   });
 }
 
 /** Refusals that must happen whatever a route declares: who may never reach what. */
-const PUBLIC_PATHS = /^\/(|healthz|crisis|static\/:name|preferences|unlock|recover|ca\.crt|trust|signin(\/options|\/verify)?|setup\/:token(\/options|\/verify)?|invite\/:token(\/options|\/verify)?|vitals\/(pair|readings))$/; // vitals: devices prove themselves by their paired key
+const PUBLIC_PATHS = /^\/(|healthz|crisis|static\/:name|preferences|unlock|recover|ca\.crt|trust|signin(\/options|\/verify)?|setup\/:token(\/options|\/verify)?|invite\/:token(\/options|\/verify)?|vitals\/(pair|readings)|ics\/:token)$/; // vitals: devices prove themselves by their paired key
 function mustRefuse(method: string, path: string, v: Visitor): boolean {
   if (v === "anonymous") return !(PUBLIC_PATHS.test(path) && !(method === "POST" && path === "/unlock"));
   const role = people[v].role;

@@ -35,7 +35,12 @@ export type ItemRule =
   /** A group named in the form body (optional there): the actor must be one of its clinicians, or an admin. */
   | { kind: "group"; field: string }
   /** A group named in the path (required): the actor must be one of its clinicians, or an admin. */
-  | { kind: "group"; param: string };
+  | { kind: "group"; param: string }
+  /**
+   * Something of a group, named in the path (`of` says what: "group" itself, "material", ...):
+   * the actor must have one of `parts` in that group (any part when omitted). Admins are not in groups.
+   */
+  | { kind: "groupItem"; param: string; of: string; parts?: readonly GroupRole[] };
 
 export interface RoutePolicy {
   /** "public": anyone, signed in or not. Otherwise the roles that may call the route at all. */
@@ -83,6 +88,20 @@ export function provideGroupMembership(hearth: Hearth, membership: GroupMembersh
 export function groupRoleOf(hearth: Hearth, personId: number, groupId: number): GroupRole | null {
   const m = memberships.get(hearth) ?? NO_GROUPS;
   return m.groupsOf(personId).find((g) => g.groupId === groupId)?.role ?? null;
+}
+
+const itemGroups = new WeakMap<Hearth, Map<string, (id: number) => number | null>>();
+
+/** A capability says which group each of its items belongs to (for `groupItem` rules). */
+export function provideItemGroup(hearth: Hearth, of: string, groupOf: (id: number) => number | null): void {
+  let m = itemGroups.get(hearth);
+  if (!m) itemGroups.set(hearth, (m = new Map()));
+  m.set(of, groupOf);
+}
+
+/** The group an item belongs to, or null when there is no such item. */
+export function groupOfItem(hearth: Hearth, of: string, id: number): number | null {
+  return itemGroups.get(hearth)?.get(of)?.(id) ?? null;
 }
 
 interface PersonRow {

@@ -1,11 +1,13 @@
 import { Chat } from "./chat.ts";
 import type { FeatureFactory } from "./feature.ts";
 import { Hands } from "./hands.ts";
+import { Whiteboard } from "./whiteboard.ts";
 import { Polls } from "./polls.ts";
 
 /** Every room's tools, in the order chat screens are asked (feature.ts). One line per feature. */
 export const roomFeatures: readonly FeatureFactory[] = [
   (ctx) => new Chat(ctx),
   (ctx) => new Hands(ctx),
+  (ctx) => new Whiteboard(ctx),
   (ctx) => new Polls(ctx),
 ];

@@ -5,6 +5,7 @@ import type { Source } from "./router.ts";
 import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
 import { HANDS_FACILITATOR_ONLY, handsClient, type HandsErrorCode, type HandsServerMessage } from "./hands-protocol.ts";
 import { POLLS_FACILITATOR_ONLY, pollsClient, type PollsErrorCode, type PollsServerMessage } from "./polls-protocol.ts";
+import { WHITEBOARD_FACILITATOR_ONLY, whiteboardClient, type WhiteboardErrorCode, type WhiteboardServerMessage } from "./whiteboard-protocol.ts";
 
 /**
  * The signaling protocol: JSON messages with a `type`, one WebSocket per member.
@@ -70,6 +71,7 @@ const client = {
   ...chatClient,
   ...handsClient,
   ...pollsClient,
+  ...whiteboardClient,
 };
 
 export type ClientMessageType = keyof typeof client;
@@ -90,6 +92,7 @@ export const CLINICIAN_ONLY: ReadonlySet<ClientMessageType> = new Set([
   ...CHAT_FACILITATOR_ONLY,
   ...HANDS_FACILITATOR_ONLY,
   ...POLLS_FACILITATOR_ONLY,
+  ...WHITEBOARD_FACILITATOR_ONLY,
 ]);
 
 /** Messages a member still in the waiting room may send: nothing that touches media. */
@@ -156,7 +159,7 @@ export type ErrorCode =
   | "replaced";
 
 /** Errors the room features answer with (each feature's *-protocol.ts), in the same `error` message. */
-export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode;
+export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode;
 
 /**
  * How much more the appliance can carry, as the clinician sees it (src/rooms/admission.ts):
@@ -200,4 +203,5 @@ export type ServerMessage =
   // Room features (feature.ts)
   | ChatServerMessage
   | HandsServerMessage
-  | PollsServerMessage;
+  | PollsServerMessage
+  | WhiteboardServerMessage;

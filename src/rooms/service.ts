@@ -4,6 +4,7 @@ import type { Locale } from "../ui/i18n.ts";
 import { roomRole, type RoomAccess, type RoomPerson } from "./access.ts";
 import { admissionFor, type Admission } from "./admission.ts";
 import { closeInterruptedVisits, startHeartbeat } from "./attendance.ts";
+import { savesFinished } from "./whiteboard.ts";
 import type { MediaHost, MediaLoad } from "./workers/pool.ts";
 import type { RoomRole } from "./protocol.ts";
 import { CLOSE, Room, type Member, type Socket } from "./room.ts";
@@ -133,6 +134,8 @@ export class RoomService {
     this.#stopHeartbeat();
     for (const room of this.#rooms.values()) room.dispose();
     this.#rooms.clear();
+    // Whiteboards save (sealed) as their rooms go; the database must still be open for it.
+    await savesFinished();
     await this.options.media.close();
   }
 }

@@ -33,8 +33,10 @@ export function clinicZone(hearth: Hearth): string {
   return hearth.db.query<{ value: string }, []>("SELECT value FROM clinic_settings WHERE key = 'zone'").get()?.value ?? DEFAULT_ZONE;
 }
 
-export function setClinicZone(hearth: Hearth, actorId: number, zone: string): void {
+/** Sets the clinic's zone (only checks it when `checkOnly`). */
+export function setClinicZone(hearth: Hearth, actorId: number, zone: string, checkOnly = false): void {
   if (!isZone(zone)) throw new RecurrenceError("zone", "must be a time zone like America/Toronto");
+  if (checkOnly) return;
   hearth.db.query("INSERT INTO clinic_settings (key, value) VALUES ('zone', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(zone);
   hearth.audit.append({ actor: `person:${actorId}`, action: "clinic.zone_set", subject: "clinic", ownerId: null, outcome: "ok" });
 }

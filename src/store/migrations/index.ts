@@ -13,6 +13,7 @@ import rooms from "./0030_rooms.sql" with { type: "text" };
 import chat from "./0031_chat.sql" with { type: "text" };
 import polls from "./0032_polls.sql" with { type: "text" };
 import attendancePresence from "./0035_attendance_presence.sql" with { type: "text" };
+import whiteboards from "./0036_whiteboards.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
 import safetyRoom from "./0061_safety_room.sql" with { type: "text" };
@@ -35,6 +36,7 @@ export const migrations: Migration[] = [
   { name: "0031_chat", sql: chat },
   { name: "0032_polls", sql: polls },
   { name: "0035_attendance_presence", sql: attendancePresence },
+  { name: "0036_whiteboards", sql: whiteboards },
   { name: "0050_vitals", sql: vitals },
   { name: "0060_safety_resources", sql: safetyResources },
   { name: "0061_safety_room", sql: safetyRoom },
