@@ -12,6 +12,7 @@ import { roomPageRoutes } from "./rooms/page.ts";
 import { attendanceRoutes } from "./rooms/attendance-routes.ts";
 import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
+import { recordRoutes } from "./clinic/record/record.ts";
 import { notifyRoutes } from "./notify/routes.ts";
 import { safetyRoutes } from "./safety/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
@@ -32,6 +33,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(notifyRoutes(hearth))
     // The group page's "End session" ends the live room through the room service.
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
+    .use(recordRoutes(hearth))
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
     .use(attendanceRoutes(hearth))

@@ -2,6 +2,7 @@ import type { Hearth } from "../context.ts";
 import { createDemoClinic, type DemoClinic } from "./clinic.ts";
 import { safetyDemo } from "../safety/demo.ts";
 import { attendanceDemo } from "../rooms/attendance-demo.ts";
+import { portalDemo } from "../portal/demo.ts";
 
 /**
  * `hearth demo`: fills an empty data dir with a demo clinic (src/demo/clinic.ts: an admin, two
@@ -20,6 +21,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   // Capabilities append here.
   { name: "safety", run: safetyDemo },
   { name: "attendance", run: attendanceDemo },
+  { name: "portal", run: portalDemo },
 ];
 
 export class DemoRefused extends Error {}

@@ -185,6 +185,9 @@ export async function registrationOptions(
     authenticatorSelection: { residentKey: "required", userVerification: "required" },
     // ES256, EdDSA, RS256: what platform authenticators and security keys offer.
     supportedAlgorithmIDs: ALGORITHMS,
+    // PRF (hmac-secret) must be asked for when the credential is made, or later assertions get
+    // no PRF output: the portal's journal derives its end-to-end key from it (src/portal).
+    extensions: { prf: {} } as AuthenticationExtensionsClientInputs,
   });
 }
 

@@ -52,7 +52,7 @@ export interface Person {
  * verification that always succeeds). `baseURL` should be http://localhost:PORT: localhost is a
  * secure context, so WebAuthn works over plain HTTP there.
  */
-export async function newPerson(browser: Browser, baseURL: string, opts: { locale?: string } = {}): Promise<Person> {
+export async function newPerson(browser: Browser, baseURL: string, opts: { locale?: string; prf?: boolean } = {}): Promise<Person> {
   const context = await browser.newContext({ baseURL, locale: opts.locale ?? "en-GB" });
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
@@ -65,6 +65,8 @@ export async function newPerson(browser: Browser, baseURL: string, opts: { local
       hasUserVerification: true,
       isUserVerified: true,
       automaticPresenceSimulation: true,
+      // The WebAuthn PRF extension (the portal journal's key), when a journey needs it.
+      ...(opts.prf ? { hasPrf: true } : {}),
     },
   });
   return {

@@ -1,0 +1,9 @@
+import { Elysia } from "elysia";
+import type { Hearth } from "../context.ts";
+import { journalApiRoutes } from "./journal-routes.ts";
+import { journalPageRoutes } from "./journal-pages.ts";
+
+/** The client portal: each part brings its own pages and API. */
+export function portalRoutes(hearth: Hearth) {
+  return new Elysia({ name: "portal" }).use(journalPageRoutes(hearth)).use(journalApiRoutes(hearth));
+}

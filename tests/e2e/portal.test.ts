@@ -1,0 +1,201 @@
+/**
+ * The client portal in Debian's Chromium, passkeys with PRF on the virtual authenticator, one
+ * context per person. Journal: the patient writes a private entry (the recovery key is shown
+ * once, as text and QR), signs out and in and reads it; the plaintext is in no request body, no
+ * database byte and no log line; clinician A cannot see it until it is shared, then reads it,
+ * while clinician B (not in the care team) is refused; unshared, A cannot read it either. With a
+ * new passkey, the old one revoked, the recovery key opens the old entries again. Every page
+ * passes axe with no serious or critical violation.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { startTestServer, type TestServer } from "../harness.ts";
+import { firstAdmin, invite } from "../../src/identity/test-client.ts";
+import { axeViolations, describeViolations, launchBrowser, newPerson, type Person } from "./browser.ts";
+
+let server: TestServer;
+let browser: Browser;
+let base: string;
+const axeProblems: string[] = [];
+const bodies: string[] = [];
+const logged: string[] = [];
+const SECRET = `Today the group helped more than I expected ${crypto.randomUUID().slice(0, 8)}`;
+
+const writeErr = process.stderr.write.bind(process.stderr);
+const writeOut = process.stdout.write.bind(process.stdout);
+
+beforeAll(async () => {
+  // Every log line the server writes during the journey is kept, to look for the plaintext.
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => (logged.push(String(chunk)), writeErr(chunk, ...rest))) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => (logged.push(String(chunk)), writeOut(chunk, ...rest))) as typeof process.stdout.write;
+  [server, browser] = await Promise.all([startTestServer(), launchBrowser()]);
+  base = server.hearth.config.publicUrl;
+});
+afterAll(async () => {
+  process.stderr.write = writeErr;
+  process.stdout.write = writeOut;
+  await browser?.close();
+  await server?.close();
+});
+
+async function person(): Promise<Person> {
+  const p = await newPerson(browser, base, { prf: true });
+  p.page.on("request", (r) => {
+    const body = r.postData();
+    if (body) bodies.push(body);
+  });
+  return p;
+}
+
+async function axe(page: Page, label = new URL(page.url()).pathname): Promise<void> {
+  const found = await axeViolations(page);
+  if (found.length) axeProblems.push(describeViolations(label, found));
+}
+
+async function register(page: Page, link: string, name: string): Promise<void> {
+  await page.goto(link);
+  await page.getByLabel("Your name").fill(name);
+  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith("/invite")), page.getByRole("button", { name: "Create my passkey" }).click()]);
+}
+
+async function signOutAndIn(page: Page): Promise<void> {
+  await page.goto("/signout");
+  await Promise.all([page.waitForURL("**/signin?ended=signedout"), page.getByRole("button", { name: "Sign out", exact: true }).click()]);
+  await Promise.all([page.waitForURL(`${base}/`), page.getByRole("button", { name: "Sign in with a passkey" }).click()]);
+}
+
+async function unlock(page: Page): Promise<void> {
+  await page.getByRole("button", { name: "Unlock with my passkey" }).click();
+}
+
+function dbHolds(needle: string): boolean {
+  server.hearth.db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+  return ["hearth.db", "hearth.db-wal"].some((f) => {
+    const p = join(server.dataDir, f);
+    return existsSync(p) && readFileSync(p).includes(Buffer.from(needle, "utf8"));
+  });
+}
+
+test("journal: private, read again after signing in, shared with A (B refused), unshared, recovered with a new passkey", async () => {
+  const admin = await firstAdmin(server);
+  const [a, b, pat] = [await person(), await person(), await person()];
+  await register(a.page, base + (await invite(admin, "clinician")), "Cleo Clinician");
+  await register(b.page, base + (await invite(admin, "clinician")), "Nina Clinician");
+
+  // Clinician A invites the patient, and both clinicians set up their journal key.
+  await a.page.goto("/invitations");
+  await a.page.locator("#role").selectOption("patient");
+  await a.page.getByRole("button", { name: "Create invitation" }).click();
+  await register(pat.page, await a.page.locator("[data-invite-link]").inputValue(), "Pat Patient");
+  const patId = server.hearth.db.query<{ id: number }, []>("SELECT id FROM people WHERE role = 'patient' ORDER BY id DESC LIMIT 1").get()!.id;
+  for (const c of [a, b]) {
+    await c.page.goto("/portal/shared-journals");
+    await axe(c.page, "shared journals (locked)");
+    await unlock(c.page);
+    await c.page.getByRole("heading", { name: "Your recovery key" }).waitFor();
+    await c.page.getByRole("button", { name: "I have kept my recovery key" }).click();
+    await c.page.getByText("No patient has shared a journal entry with you.").waitFor();
+  }
+
+  // The patient's first unlock: a recovery key shown once, as text and as a QR code.
+  await pat.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Journal" }).click();
+  await pat.page.getByText("Your journal is not set up yet").waitFor();
+  await axe(pat.page, "journal (locked)");
+  await unlock(pat.page);
+  await pat.page.getByRole("heading", { name: "Your recovery key" }).waitFor();
+  const recovery = (await pat.page.locator("[data-recovery-key]").textContent())!.replace(/\s+/g, "");
+  expect(recovery).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/);
+  expect(await pat.page.locator("[data-recovery-qr] svg path").count()).toBe(1);
+  await pat.page.getByText("cannot be recovered by anyone").waitFor();
+  await axe(pat.page, "journal (recovery key)");
+  await pat.page.getByRole("button", { name: "I have kept my recovery key" }).click();
+  expect(await pat.page.locator("[data-recovery-key]").textContent()).toBe("");
+
+  await pat.page.getByLabel("Mood (optional)").selectOption("4");
+  await pat.page.getByLabel("Tags (optional, separated by commas)").fill("group, hope");
+  await pat.page.getByLabel("Entry", { exact: true }).fill(SECRET);
+  await pat.page.getByRole("button", { name: "Save entry" }).click();
+  await pat.page.getByText(SECRET).waitFor();
+  await pat.page.getByText("Mood: 4 of 5").waitFor();
+  await axe(pat.page, "journal (an entry)");
+
+  // Signed out and in again: the passkey unlocks it, and the entry reads the same.
+  await signOutAndIn(pat.page);
+  await pat.page.goto("/portal/journal");
+  expect(await pat.page.getByText(SECRET).count()).toBe(0);
+  await unlock(pat.page);
+  await pat.page.getByText(SECRET).waitFor();
+  expect(await pat.page.getByRole("heading", { name: "Your recovery key" }).isVisible()).toBe(false);
+
+  // Clinician A sees nothing of it yet; B is outside the care team and refused outright.
+  await a.page.goto(`/portal/shared-journals/${patId}`);
+  await unlock(a.page);
+  await a.page.getByText("This patient shares no entries with you now.").waitFor();
+  const refused = await b.page.goto(`/portal/shared-journals/${patId}`);
+  expect(refused!.status()).toBe(403);
+
+  // Shared with A: A reads it, marked with when it was shared.
+  await pat.page.getByLabel("Share with Cleo Clinician").check();
+  await pat.page.getByText("Entry shared with Cleo Clinician.").waitFor();
+  await pat.page.getByText(/Shared with Cleo Clinician since/).waitFor();
+  await axe(pat.page, "journal (shared)");
+  await a.page.reload();
+  await unlock(a.page);
+  await a.page.getByText(SECRET).waitFor();
+  await a.page.getByText(/Shared with you on/).waitFor();
+  await axe(a.page, "a shared journal");
+  expect((await b.page.goto(`/portal/journal/shared/${patId}`))!.status()).toBe(403);
+  await a.page.goto("/portal/shared-journals");
+  await a.page.getByRole("link", { name: "Pat Patient" }).waitFor();
+
+  // Unshared: A cannot read it any more.
+  await pat.page.getByLabel(/Shared with Cleo Clinician since/).uncheck();
+  await pat.page.getByText("Cleo Clinician can no longer read this entry.").waitFor();
+  await a.page.goto(`/portal/shared-journals/${patId}`);
+  await unlock(a.page);
+  await a.page.getByText("This patient shares no entries with you now.").waitFor();
+  expect(await a.page.getByText(SECRET).count()).toBe(0);
+
+  // A new passkey, the old one revoked: the recovery key opens the journal, and from then on
+  // the new passkey does by itself.
+  const [first] = await pat.credentials();
+  await pat.removeCredential(first!.credentialId);
+  await pat.page.goto("/account");
+  await pat.page.getByLabel("Name for this passkey").fill("New phone");
+  await Promise.all([pat.page.waitForURL("**/account?added=1"), pat.page.getByRole("button", { name: "Add a passkey" }).click()]);
+  await Promise.all([pat.page.waitForURL("**/account?revoked=1"), pat.page.getByRole("button", { name: "Remove passkey First passkey" }).click()]);
+  await pat.page.goto("/portal/journal");
+  await unlock(pat.page);
+  await pat.page.getByRole("heading", { name: "Unlock with your recovery key" }).waitFor();
+  await axe(pat.page, "journal (recovery)");
+  await pat.page.getByRole("textbox", { name: "Recovery key" }).fill("AGE-SECRET-KEY-1 not a key");
+  await pat.page.getByRole("button", { name: "Unlock with the recovery key" }).click();
+  await pat.page.getByText("That is not a recovery key.").waitFor();
+  await pat.page.getByRole("textbox", { name: "Recovery key" }).fill(recovery.toLowerCase());
+  await pat.page.getByRole("button", { name: "Unlock with the recovery key" }).click();
+  await pat.page.getByText(SECRET).waitFor();
+  await signOutAndIn(pat.page);
+  await pat.page.goto("/portal/journal");
+  await unlock(pat.page);
+  await pat.page.getByText(SECRET).waitFor();
+
+  // The plaintext and the keys never reached the server, its database or its log.
+  expect(bodies.length).toBeGreaterThan(10);
+  expect(bodies.filter((b) => b.includes(SECRET) || b.toUpperCase().includes("AGE-SECRET-KEY"))).toEqual([]);
+  expect(dbHolds(SECRET)).toBe(false);
+  expect(dbHolds(recovery)).toBe(false);
+  expect(logged.filter((l) => l.includes(SECRET))).toEqual([]);
+
+  // Dark theme and large text: the journal passes axe there too.
+  await pat.context.addCookies([
+    { name: "hearth_theme", value: "dark", url: base },
+    { name: "hearth_text", value: "large", url: base },
+  ]);
+  await pat.page.reload();
+  await unlock(pat.page);
+  await pat.page.getByText(SECRET).waitFor();
+  await axe(pat.page, "journal (dark, large text)");
+  expect(axeProblems).toEqual([]);
+}, 180_000);
