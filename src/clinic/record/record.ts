@@ -1,0 +1,31 @@
+import { Elysia } from "elysia";
+import type { Hearth } from "../../context.ts";
+import { html } from "../../ui/html.ts";
+import { extendHome, extendNav } from "../../identity/extensions.ts";
+import { defineNotice } from "../../notify/notices.ts";
+import { recordStrings } from "./strings.ts";
+import { SAFETY_NOTICE } from "./measures.ts";
+import { measureRoutes } from "./measure-routes.ts";
+import { alertsFragment, dashboardRoutes } from "./dashboard-routes.ts";
+import { noteRoutes } from "./note-routes.ts";
+
+
+/**
+ * The clinical record: measures (PHQ-9, GAD-7) with charts and progress insights, session notes
+ * signed with a passkey, and the FHIR export. It plugs into identity's navigation (members'
+ * "Questionnaires" and "My notes") and home page (a clinician's safety alerts, refreshed by
+ * itself), and tells notify the words of its one notice, which say nothing clinical.
+ */
+defineNotice(SAFETY_NOTICE, (locale) => {
+  const s = recordStrings(locale);
+  return { title: s.alertTitle, email: s.alertEmail };
+});
+
+export function recordRoutes(hearth: Hearth) {
+  extendNav(hearth, "record", (locale, role) => {
+    const s = recordStrings(locale);
+    return role === "patient" ? [{ href: "/record/measures", label: s.navMeasures }, { href: "/record/notes", label: s.navNotes }] : [];
+  });
+  extendHome(hearth, "record", (_request, viewer, locale) => (viewer.role === "clinician" ? html`${alertsFragment(hearth, viewer.id, locale)}` : null));
+  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth));
+}
