@@ -26,6 +26,8 @@ const NEEDS: { pkg: string; present: () => boolean }[] = [
   { pkg: "poppler-utils", present: () => onPath("pdftotext", "-v") },
   { pkg: "socat", present: () => onPath("socat", "-V") },
   { pkg: "qemu-user-static", present: () => existsSync("/usr/bin/qemu-aarch64-static") || existsSync("/usr/bin/qemu-aarch64") },
+  // The aarch64 loader and C library the arm64 binary links against, for qemu's -L.
+  { pkg: "libc6-arm64-cross", present: () => existsSync("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1") },
   { pkg: "coturn", present: () => existsSync("/usr/bin/turnserver") },
   { pkg: "iproute2", present: () => onPath("ip", "-V") },
 ];
