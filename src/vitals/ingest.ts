@@ -5,6 +5,8 @@
 import type { Hearth } from "../context.ts";
 import { verifyReading, type SignedReading } from "../../device/src/reading.ts";
 import { plausible } from "./plausible.ts";
+import { patientFor } from "./assignments.ts";
+import { evaluate } from "./thresholds.ts";
 
 /** A device clock this far ahead of the appliance's is flagged. */
 export const SKEW_LIMIT_MS = 2 * 60 * 1000;
@@ -33,13 +35,6 @@ export function refusals(hearth: Hearth, deviceId: string): Record<string, numbe
   return Object.fromEntries(rows.map((r) => [r.code, r.count]));
 }
 
-function patientFor(hearth: Hearth, deviceId: string, at: number): number | null {
-  const row = hearth.db.query(
-    "SELECT patient_id FROM vitals_assignments WHERE device_id = ? AND starts_at <= ? AND (ends_at IS NULL OR ends_at > ?) AND consented_at IS NOT NULL ORDER BY starts_at DESC LIMIT 1",
-  ).get(deviceId, at, at) as { patient_id: number } | null;
-  return row?.patient_id ?? null;
-}
-
 /** Rebuilds a stored reading (opening its sealed value) so its signature can be checked again. */
 export async function storedReading(hearth: Hearth, deviceId: string, seq: number): Promise<SignedReading | null> {
   const row = hearth.db.query("SELECT sensor, loinc, unit, sealed_value, sig FROM vitals_readings WHERE device_id = ? AND seq = ?").get(deviceId, seq) as
@@ -59,6 +54,7 @@ export async function ingest(hearth: Hearth, deviceId: string, publicKey: Uint8A
   );
   const rows: unknown[][] = [];
   let last: SignedReading | undefined;
+  const trusted: [number, string, number][] = [];
   for (const r of readings) {
     if (r.deviceId !== deviceId || !verifyReading(r, publicKey)) {
       refuse(hearth, deviceId, "bad-signature");
@@ -89,7 +85,9 @@ export async function ingest(hearth: Hearth, deviceId: string, publicKey: Uint8A
     if (measuredAt - now > SKEW_LIMIT_MS) flags.push("clock-skew");
     if (r.artefact) flags.push("artefact");
     const sealed = await hearth.vault.seal(JSON.stringify({ value: r.value, special: r.special, artefact: r.artefact, battery: r.battery, firmware: r.firmware, measuredAt: r.measuredAt }));
-    rows.push([deviceId, r.seq, r.sensor, r.loinc, r.unit, sealed, measuredAt, now, flags.join(","), patientFor(hearth, deviceId, measuredAt), r.sig]);
+    const patient = patientFor(hearth, deviceId, measuredAt);
+    rows.push([deviceId, r.seq, r.sensor, r.loinc, r.unit, sealed, measuredAt, now, flags.join(","), patient, r.sig]);
+    if (patient !== null && flags.length === 0 && r.value !== null) trusted.push([patient, r.loinc, r.value]);
     answer.accepted.push(r.seq);
     last = r;
   }
@@ -98,6 +96,8 @@ export async function ingest(hearth: Hearth, deviceId: string, publicKey: Uint8A
     hearth.db.query("INSERT OR IGNORE INTO vitals_upload_keys (key, received_at) VALUES (?, ?)").run(`${deviceId}|${idempotencyKey}`, now);
     hearth.db.query("UPDATE vitals_devices SET last_seen = ?, battery = coalesce(?, battery), firmware = coalesce(?, firmware) WHERE id = ?")
       .run(now, last?.battery ?? null, last?.firmware ?? null, deviceId);
+    // Thresholds see only attributed, unflagged readings, stored in the same transaction.
+    for (const [patient, loinc, value] of trusted) evaluate(hearth, patient, loinc, value);
   })();
   return answer;
 }

@@ -1,4 +1,4 @@
-// Device-facing routes. Devices have no session: a device proves itself by the key it paired with
+// Device-facing routes (and, below, the people's pages of vitals). Devices have no session: a device proves itself by the key it paired with
 // (every reading is signed), so these routes are public to the guard and check the device here.
 import { Elysia, t } from "elysia";
 import type { Hearth } from "../context.ts";
@@ -6,6 +6,9 @@ import { policy } from "../identity/policy.ts";
 import { checkDevice, ingest } from "./ingest.ts";
 import { completePairing } from "./pairing.ts";
 import { advertiseAppliance } from "./advertise.ts";
+import { vitalsAdminRoutes } from "./admin-routes.ts";
+import { vitalsCareRoutes } from "./care-routes.ts";
+import { vitalsConsentRoutes } from "./consent-routes.ts";
 
 const Reading = t.Object({
   deviceId: t.String({ maxLength: 64 }),
@@ -27,6 +30,10 @@ export function vitalsDeviceRoutes(hearth: Hearth) {
   return new Elysia({ name: "vitals-devices" })
     .onStart(({ server }) => { advertiser = advertiseAppliance(hearth, server?.port ?? 0); })
     .onStop(() => { advertiser?.stop(); advertiser = null; })
+    // The people's pages of this capability: admins' registry, clinicians' charts, patients' consent.
+    .use(vitalsAdminRoutes(hearth))
+    .use(vitalsCareRoutes(hearth))
+    .use(vitalsConsentRoutes(hearth))
     .post("/vitals/pair", ({ body, set }) => {
       const r = completePairing(hearth, body.code, body.publicKey, body.name);
       if (!r.ok) {

@@ -14,10 +14,13 @@ import chat from "./0031_chat.sql" with { type: "text" };
 import polls from "./0032_polls.sql" with { type: "text" };
 import attendancePresence from "./0035_attendance_presence.sql" with { type: "text" };
 import whiteboards from "./0036_whiteboards.sql" with { type: "text" };
+import portalJournals from "./0040_portal_journals.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import vitalsCare from "./0051_vitals_care.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
 import safetyRoom from "./0061_safety_room.sql" with { type: "text" };
+import recordMeasures from "./0070_record_measures.sql" with { type: "text" };
+import recordNotes from "./0071_record_notes.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
@@ -38,8 +41,11 @@ export const migrations: Migration[] = [
   { name: "0032_polls", sql: polls },
   { name: "0035_attendance_presence", sql: attendancePresence },
   { name: "0036_whiteboards", sql: whiteboards },
+  { name: "0040_portal_journals", sql: portalJournals },
   { name: "0050_vitals", sql: vitals },
   { name: "0051_vitals_care", sql: vitalsCare },
   { name: "0060_safety_resources", sql: safetyResources },
   { name: "0061_safety_room", sql: safetyRoom },
+  { name: "0070_record_measures", sql: recordMeasures },
+  { name: "0071_record_notes", sql: recordNotes },
 ];
