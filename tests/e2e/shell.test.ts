@@ -137,6 +137,33 @@ test("on /preferences, French, large text and dark colours change the whole page
   await context.close();
 }, 60_000);
 
+test("a Spanish-speaking browser gets Hearth in Spanish, and can pick Spanish on /preferences", async () => {
+  const context = await browser.newContext({ baseURL: base, locale: "es-MX" });
+  context.setDefaultTimeout(10_000);
+  const page = await context.newPage();
+  await page.goto("/");
+  expect(await page.getAttribute("html", "lang")).toBe("es");
+  expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Bienvenido a Hearth");
+  await page.getByRole("link", { name: "Pantalla e idioma" }).click();
+  expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Pantalla e idioma");
+  expect(await page.getByLabel("Idioma").inputValue()).toBe("es");
+  expect(await page.locator("#main option[value=es]").textContent()).toBe("Español");
+  await page.goto("/no-such-page");
+  expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Página no encontrada");
+  expect(await page.getByRole("link", { name: "Ir a la página de inicio" }).isVisible()).toBe(true);
+  await context.close();
+
+  // Someone on an English browser chooses Spanish.
+  const { context: chooser, page: p2 } = await watchedContext();
+  await p2.goto("/preferences");
+  await p2.getByLabel("Language").selectOption("es");
+  await p2.getByRole("button", { name: "Save" }).click();
+  await p2.waitForURL("**/preferences?saved=1");
+  expect(await p2.getAttribute("html", "lang")).toBe("es");
+  expect(await p2.getByRole("status").textContent()).toContain("Sus preferencias se han guardado.");
+  await chooser.close();
+}, 60_000);
+
 test("axe finds no serious or critical problem on the shell pages, in light, dark and large text", async () => {
   const variants: { name: string; colorScheme: "light" | "dark"; cookies: Record<string, string> }[] = [
     { name: "light", colorScheme: "light", cookies: { hearth_theme: "light" } },
