@@ -3,6 +3,7 @@ import { createDemoClinic, type DemoClinic } from "./clinic.ts";
 import { safetyDemo } from "../safety/demo.ts";
 import { attendanceDemo } from "../rooms/attendance-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
+import { vitalsDemo } from "../vitals/demo.ts";
 
 /**
  * `hearth demo`: fills an empty data dir with a demo clinic (src/demo/clinic.ts: an admin, two
@@ -11,6 +12,7 @@ import { portalDemo } from "../portal/demo.ts";
  * Extension point: append ONE import and ONE entry to `contributors` below, e.g.
  *   import { portalDemo } from "../portal/demo.ts";
  *   ...,  { name: "portal", run: portalDemo },
+  { name: "vitals", run: vitalsDemo },
  * where `portalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void>` creates its data through
  * the capability's real service functions (sealed, audited), using the people and groups in
  * `clinic` (ids, names, roles). Contributors run in this order, after the clinic exists.
@@ -22,6 +24,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   { name: "safety", run: safetyDemo },
   { name: "attendance", run: attendanceDemo },
   { name: "portal", run: portalDemo },
+  { name: "vitals", run: vitalsDemo },
 ];
 
 export class DemoRefused extends Error {}
