@@ -12,7 +12,6 @@ import { vitalsDemo } from "../vitals/demo.ts";
  * Extension point: append ONE import and ONE entry to `contributors` below, e.g.
  *   import { portalDemo } from "../portal/demo.ts";
  *   ...,  { name: "portal", run: portalDemo },
-  { name: "vitals", run: vitalsDemo },
  * where `portalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void>` creates its data through
  * the capability's real service functions (sealed, audited), using the people and groups in
  * `clinic` (ids, names, roles). Contributors run in this order, after the clinic exists.
