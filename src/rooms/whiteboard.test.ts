@@ -10,6 +10,7 @@ import { Room, type Socket } from "./room.ts";
 import { savesFinished, Whiteboard } from "./whiteboard.ts";
 import { BOARD_ITEMS, type BoardItem } from "./whiteboard-protocol.ts";
 import { loadBoard } from "./whiteboard-store.ts";
+import { createSession as signIn } from "../identity/sessions.ts";
 import { whiteboardStrings } from "./whiteboard-strings.ts";
 
 /**
@@ -261,5 +262,43 @@ describe("whiteboard in a room made by hand", () => {
     expect(ids.length).toBeGreaterThan(3);
     expect(ids.length).toBeLessThan(12);
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => `n${i}`));
+  });
+});
+
+describe("whiteboard picture", () => {
+  // A real 1 x 1 PNG (what canvas.toBlob makes, only smaller).
+  const PNG = new Uint8Array(Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64"));
+  const post = (personId: number, sessionId: number, body: Uint8Array<ArrayBuffer>, type = "image/png") => {
+    const s = signIn(world.hearth, personId);
+    return fetch(`${world.url}/rooms/${sessionId}/board.png`, {
+      method: "POST",
+      headers: { cookie: `hearth_session=${s.id}`, "x-csrf-token": s.csrfToken, "content-type": type, origin: world.hearth.config.publicUrl },
+      body,
+    });
+  };
+
+  test("a facilitator's picture goes into the session's materials, sealed and audited; nobody else may, and only a PNG", async () => {
+    const g = await world.group(1);
+    const other = await world.group(0);
+    const before = world.hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM materials").get()!.n;
+    const ok = await post(g.clinicianIds[0]!, g.sessionId, PNG);
+    expect(ok.status).toBe(201);
+    const { materialId, message } = (await ok.json()) as { materialId: number; message: string };
+    expect(message).toBe(whiteboardStrings("en").exported);
+    const row = world.hearth.db.query<{ group_id: number; mime: string; bytes: number; title: Uint8Array }, [number]>("SELECT group_id, mime, bytes, title FROM materials WHERE id = ?").get(materialId)!;
+    expect(row).toMatchObject({ group_id: g.groupId, mime: "image/png", bytes: PNG.length });
+    expect(await world.hearth.vault.openText(row.title)).toMatch(/^Whiteboard, /);
+    expect(world.hearth.db.query("SELECT 1 FROM audit_log WHERE action = 'whiteboard.exported' AND subject = ?").get(`group_session:${g.sessionId}`)).not.toBeNull();
+
+    const member = await post(g.memberIds[0]!, g.sessionId, PNG);
+    expect(member.status).toBe(403);
+    const stranger = await post(other.clinicianIds[0]!, g.sessionId, PNG);
+    expect(stranger.status).toBe(403);
+    const notPng = await post(g.clinicianIds[0]!, g.sessionId, new TextEncoder().encode("%PDF-1.4 not a picture at all"));
+    expect(notPng.status).toBe(400);
+    expect(await notPng.text()).toContain(whiteboardStrings("en").pngNotPng);
+    const huge = await post(g.clinicianIds[0]!, g.sessionId, new Uint8Array(9 * 1024 * 1024));
+    expect(huge.status).toBe(413);
+    expect(world.hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM materials").get()!.n).toBe(before + 1);
   });
 });
