@@ -55,7 +55,7 @@ ${scripts.map((name) => html`<script src="${assetUrl(name)}" defer></script>\n`)
       )}</ul></nav>`
     : ""}
   ${crisisHeaderLink(ctx.locale)}
-  ${ctx.bell ? html`<a class="bell" href="${ctx.bell.href}" aria-label="${ctx.bell.label}"><span aria-hidden="true">🔔</span>${ctx.bell.unread ? html`<span class="bell-count" aria-hidden="true">${ctx.bell.unread}</span>` : ""}</a>` : ""}
+  ${ctx.bell ? html`<a class="bell" href="${ctx.bell.href}"><span aria-hidden="true">🔔</span><span class="visually-hidden">${ctx.bell.label}</span>${ctx.bell.unread ? html`<span class="bell-count" aria-hidden="true">${ctx.bell.unread}</span>` : ""}</a>` : ""}
 </header>
 <div id="flash" class="flash" role="alert" aria-live="assertive">${opts.status ?? ""}</div>
 ${ctx.banner ?? ""}

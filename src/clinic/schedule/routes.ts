@@ -117,8 +117,9 @@ export function scheduleRoutes(hearth: Hearth) {
       ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        checked(locale, () => createSchedule(hearth, viewer.id, params.id, recurrenceFrom(body, clinicZone(hearth))));
-        return goTo(request, `/groups/${params.id}#schedule-title`);
+        const id = checked(locale, () => createSchedule(hearth, viewer.id, params.id, recurrenceFrom(body, clinicZone(hearth))));
+        // To the new schedule's sessions, where single ones can be changed.
+        return goTo(request, `/groups/${params.id}/schedules/${id}?saved=1`);
       },
       { params: t.Object({ id: t.Numeric({ minimum: 1 }) }), body: ScheduleBody, detail: policy(GROUP_CLINICIANS) },
     )
