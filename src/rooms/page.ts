@@ -13,6 +13,7 @@ import { sessionPageStrings } from "./page-strings.ts";
 import type { RoomRole } from "./protocol.ts";
 import { RoomRefusal, type RoomService } from "./service.ts";
 import { roomStrings } from "./strings.ts";
+import { toolButtons, toolPanels } from "./tools-view.ts";
 import { NO_SAFETY, safetyPageParts, type SafetyParts } from "../safety/room-page.ts";
 
 /**
@@ -77,7 +78,7 @@ function clinicianPanels(s: S): Html {
 </section>`;
 }
 
-function roomView(s: S, role: RoomRole, safety: SafetyParts): Html {
+function roomView(s: S, role: RoomRole, safety: SafetyParts, locale: Locale): Html {
   return html`<section id="room-view" class="room-view" aria-labelledby="room-title" hidden>
 <div class="room-head"><h1 id="room-title" tabindex="-1">${s.title}</h1>
 ${role === "clinician" ? html`<a id="knock-alert" class="knock-alert" href="#waiting-panel" hidden></a>` : ""}</div>
@@ -93,6 +94,8 @@ ${role === "member" ? html`<div id="capacity-notice" class="notice notice-info" 
 </div>
 <div class="room-side">
 ${safety.side}
+${toolButtons(locale)}
+${toolPanels(locale, role)}
 ${role === "clinician" ? clinicianPanels(s) : ""}
 <section class="side-panel" aria-labelledby="people-title"><h2 id="people-title">${s.peopleTitle}</h2><ul id="people-list" class="people-list"></ul></section>
 <details id="room-devices" class="side-panel"><summary>${s.devicesSummary}</summary><div id="devices-room"></div></details>
@@ -126,7 +129,7 @@ export function sessionPage(locale: Locale, sessionId: number, role: RoomRole, k
 <noscript><div class="notice notice-warning"><p>${s.noScript}</p></div></noscript>
 <p id="session-connecting" class="muted">${s.connecting}</p>
 ${waitingView(s, safety.waiting)}
-${roomView(s, role, safety)}
+${roomView(s, role, safety, locale)}
 ${controls(s)}
 ${finalView(s)}
 <p id="announcer" class="announcer" role="status" aria-live="polite" aria-atomic="true"></p>

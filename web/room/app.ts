@@ -14,6 +14,10 @@ import { LocalMedia, type Source } from "./local.ts";
 import { PeopleList, WaitingList } from "./people.ts";
 import { Signal } from "./signal.ts";
 import { Speakers } from "./speakers.ts";
+import { toolStrings } from "../../src/rooms/tool-strings.ts";
+import { ChatPanel } from "./chat.ts";
+import { HandsPanel } from "./hands.ts";
+import { PollsPanel } from "./polls.ts";
 
 type Phase = "connecting" | "waiting" | "room" | "final";
 type S = ReturnType<typeof sessionPageStrings>;
@@ -56,6 +60,9 @@ export class SessionPage {
   readonly people: PeopleList;
   readonly waitingList: WaitingList | null;
   readonly headroom: HeadroomPanel | null;
+  readonly chat: ChatPanel;
+  readonly hands: HandsPanel;
+  readonly polls: PollsPanel;
 
   constructor(readonly root: HTMLElement) {
     const lang = document.documentElement.lang;
@@ -86,6 +93,12 @@ export class SessionPage {
     this.people = new PeopleList(this.s, this.clinician, send);
     this.waitingList = this.clinician ? new WaitingList(this.s, send) : null;
     this.headroom = this.clinician ? new HeadroomPanel(this.s) : null;
+    // The room's tools (src/rooms/feature.ts): each panel handles its own messages.
+    const tools = toolStrings(isLocale(lang) ? lang : "en");
+    const say = (text: string) => this.announce(text);
+    this.chat = new ChatPanel(tools, this.clinician, send, () => this.selfId, say);
+    this.hands = new HandsPanel(tools, this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say);
+    this.polls = new PollsPanel(tools, this.clinician, send, say);
   }
 
   start(): void {
@@ -171,12 +184,22 @@ export class SessionPage {
         return this.#finish(this.s.removedTitle, "");
       case "ended":
         return this.#finish(this.s.endedTitle, this.s.endedBody);
+      case "chat":
+      case "chat-hidden":
+        return this.chat.handle(msg);
+      case "hands":
+      case "hand-called":
+        return this.hands.handle(msg);
+      case "poll":
+        return this.polls.handle(msg);
       case "error":
         return this.#error(msg);
     }
   }
 
   async #error(msg: Extract<ServerMessage, { type: "error" }>): Promise<void> {
+    if (msg.ref?.startsWith("chat-") && msg.code !== "not-admitted") return this.chat.error(msg.message);
+    if (msg.ref?.startsWith("poll-")) return this.polls.error(msg.ref, msg.message);
     switch (msg.code) {
       case "stale-answer":
       case "bad-answer":
@@ -332,6 +355,7 @@ export class SessionPage {
     if (this.phase === "room") {
       this.grid.render({ selfId: this.selfId, members: this.members, speaking: this.speaking, spokeAt: this.spokeAt });
       this.people.render(this.selfId, this.members, this.speaking);
+      this.hands.render();
       this.speakers.update(this.link.remotes());
       this.#shareButton();
       this.#scheduleView();
