@@ -16,6 +16,8 @@ import { baselines, insightList, memberProgress } from "./progress.ts";
 import { bandLabel, recordStrings } from "./strings.ts";
 import { RECORD_STYLES, goTo, nameShown, okNotice, refuse } from "./views.ts";
 import { sessionList } from "./note-views.ts";
+import { exportForm } from "./export-routes.ts";
+import { PASSKEY_SCRIPTS } from "../../identity/views.ts";
 
 /**
  * The clinician's record of a group: which measures are asked for and who has not answered, each
@@ -73,8 +75,9 @@ ${assignments.length ? html`<ul class="plain">${assignments}</ul>` : html`<p>${s
 <div class="field"><label for="personId">${s.whoLabel}</label><select id="personId" name="personId"><option value="">${s.wholeGroup}</option>
 ${members.map((m) => html`<option value="${m.personId}">${fill(s.onlyPerson, { name: names.get(m.personId)! })}</option>`)}</select></div>
 <div class="actions"><button type="submit">${s.assignButton}</button></div></form></section></div>
-${sessionList(ctx.locale, group.id, sessions)}`;
-        return htmlResponse(layout(ctx, s.recordTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+${sessionList(ctx.locale, group.id, sessions)}
+${exportForm(ctx.locale, `/groups/${group.id}/record/export`)}`;
+        return htmlResponse(layout(ctx, s.recordTitle, main, { styles: RECORD_STYLES, scripts: PASSKEY_SCRIPTS }), 200, { "cache-control": "no-store" });
       },
       { params: Group, query: t.Object({ done: t.Optional(t.UnionEnum(["assigned", "ended"])) }), detail: policy(GROUP_CLINICIANS) },
     )
@@ -129,9 +132,10 @@ ${scoreChart(ctx.locale, inst, rs.map((r) => ({ at: r.answeredAt, value: r.total
         const main = html`<p><a href="/groups/${params.id}/record">${s.recordTitle}</a></p><h1>${name}</h1><p class="muted">${fill(s.memberIntro, { name })}</p>
 <section class="card" aria-labelledby="ins-title"><h2 id="ins-title">${s.insightsTitle}</h2>${insightList(ctx.locale, p.insights)}</section>
 ${perMeasure}
-<section class="card" aria-labelledby="att-title"><h2 id="att-title">${s.attendanceTitle}</h2>${attendanceChart(ctx.locale, p.attendance)}</section>`;
+<section class="card" aria-labelledby="att-title"><h2 id="att-title">${s.attendanceTitle}</h2>${attendanceChart(ctx.locale, p.attendance)}</section>
+${exportForm(ctx.locale, `/groups/${params.id}/record/members/${params.personId}/export`)}`;
         // The page title stays neutral: it lands in the browser's history, the name must not.
-        return htmlResponse(layout(ctx, s.memberTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+        return htmlResponse(layout(ctx, s.memberTitle, main, { styles: RECORD_STYLES, scripts: PASSKEY_SCRIPTS }), 200, { "cache-control": "no-store" });
       },
       { params: t.Object({ id: t.Numeric({ minimum: 1 }), personId: t.Numeric({ minimum: 1 }) }), detail: policy(GROUP_CLINICIANS) },
     )

@@ -12,6 +12,8 @@ import { NotDueError, assignmentById, dueFor, historyOf, isDue, submitResponse }
 import { scoreChart } from "./charts.ts";
 import { bandLabel, recordStrings } from "./strings.ts";
 import { RECORD_STYLES, goTo, okNotice, refuse } from "./views.ts";
+import { exportForm } from "./export-routes.ts";
+import { PASSKEY_SCRIPTS } from "../../identity/views.ts";
 
 /**
  * The member's side of measures: what is waiting for them, the questionnaire itself (the
@@ -94,8 +96,9 @@ ${due.length
   ? html`<ul class="plain">${due.map((a) => html`<li><a class="button" href="/record/measures/${a.id}">${fill(s.fillButton, { measure: instrument(a.instrument).short })}</a></li>`)}</ul>`
   : html`<p>${s.noneDue}</p>`}</section>
 <section class="card" aria-labelledby="history-title"><h2 id="history-title">${s.historyTitle}</h2>
-${history.length ? charts : html`<p>${s.noHistory}</p>`}</section>`;
-        return htmlResponse(layout(ctx, s.measuresTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+${history.length ? charts : html`<p>${s.noHistory}</p>`}</section>
+${exportForm(ctx.locale, "/record/export")}`;
+        return htmlResponse(layout(ctx, s.measuresTitle, main, { styles: RECORD_STYLES, scripts: PASSKEY_SCRIPTS }), 200, { "cache-control": "no-store" });
       },
       { query: t.Object({ done: t.Optional(t.Literal("1")) }), detail: policy(PATIENTS) },
     )

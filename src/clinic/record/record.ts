@@ -8,6 +8,7 @@ import { SAFETY_NOTICE } from "./measures.ts";
 import { measureRoutes } from "./measure-routes.ts";
 import { alertsFragment, dashboardRoutes } from "./dashboard-routes.ts";
 import { noteRoutes } from "./note-routes.ts";
+import { exportRoutes } from "./export-routes.ts";
 
 
 /**
@@ -27,5 +28,5 @@ export function recordRoutes(hearth: Hearth) {
     return role === "patient" ? [{ href: "/record/measures", label: s.navMeasures }, { href: "/record/notes", label: s.navNotes }] : [];
   });
   extendHome(hearth, "record", (_request, viewer, locale) => (viewer.role === "clinician" ? html`${alertsFragment(hearth, viewer.id, locale)}` : null));
-  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth));
+  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth)).use(exportRoutes(hearth));
 }

@@ -172,6 +172,9 @@ export const recordStrings = defineStrings(
     ruleItem9: "Safety: PHQ-9 item 9 above 0",
     ruleLabel: "Rule: {rule}",
     noInsights: "Nothing to report yet.",
+    exportTitle: "FHIR export",
+    exportIntro: "A FHIR R4 file (Bundle) with the record, for an insurer or the next provider. You will be asked to confirm with your passkey; the download is recorded in the audit trail.",
+    exportButton: "Download the FHIR file",
   },
   {
     navMeasures: "Questionnaires",
@@ -325,6 +328,9 @@ export const recordStrings = defineStrings(
     ruleItem9: "Sécurité : item 9 du PHQ-9 supérieur à 0",
     ruleLabel: "Règle : {rule}",
     noInsights: "Rien à signaler pour l'instant.",
+    exportTitle: "Export FHIR",
+    exportIntro: "Un fichier FHIR R4 (Bundle) avec le dossier, pour un assureur ou le prochain soignant. Une confirmation par clé d'accès vous sera demandée ; le téléchargement est inscrit au journal d'audit.",
+    exportButton: "Télécharger le fichier FHIR",
   },
   {
     navMeasures: "Cuestionarios",
@@ -478,6 +484,9 @@ export const recordStrings = defineStrings(
     ruleItem9: "Seguridad: ítem 9 del PHQ-9 mayor que 0",
     ruleLabel: "Regla: {rule}",
     noInsights: "Nada que informar por ahora.",
+    exportTitle: "Exportación FHIR",
+    exportIntro: "Un archivo FHIR R4 (Bundle) con el expediente, para una aseguradora o el próximo profesional. Se le pedirá confirmar con su llave de acceso; la descarga queda registrada en la auditoría.",
+    exportButton: "Descargar el archivo FHIR",
   },
 );
 
