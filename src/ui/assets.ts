@@ -42,7 +42,9 @@ export async function bundleEntries(outdir?: string): Promise<Map<string, Uint8A
   const entrypoints = readdirSync(ENTRIES_DIR)
     .filter((f) => f.endsWith(".ts"))
     .map((f) => join(ENTRIES_DIR, f));
-  const result = await Bun.build({ entrypoints, target: "browser", minify: true, sourcemap: "none", outdir });
+  // format iife: each bundle in its own scope. They load as classic scripts sharing one page, and
+  // minified top-level names of one (room.js) overwrote another's (shell.js: its CSRF header for htmx).
+  const result = await Bun.build({ entrypoints, target: "browser", format: "iife", minify: true, sourcemap: "none", outdir });
   if (!result.success) {
     throw new Error(`Bundling the browser code failed: ${result.logs.map((l) => l.message).join("; ")}`);
   }
