@@ -44,7 +44,8 @@ function schemaErrors(b: FhirResource): string[] {
   const out: string[] = [];
   const check = (r: FhirResource) => {
     const v = validatorFor(r.resourceType);
-    if (!v(r)) out.push(`${r.resourceType}/${r.id}: ${JSON.stringify(v.errors)}`);
+    const ok = v(r as unknown);
+    if (!ok) out.push(`${r.resourceType}/${r.id}: ${JSON.stringify(v.errors)}`);
   };
   check(b);
   for (const e of b.entry as { resource: FhirResource }[]) check(e.resource);

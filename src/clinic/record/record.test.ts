@@ -172,7 +172,7 @@ describe("measures", () => {
     expect(page.text).toContain('data-rule="jt-rci"');
     expect(page.text).toContain("Rule: Jacobson–Truax reliable change index");
     expect(page.text).toContain("Attendance: present at 6 of 6 sessions");
-    const audited = server.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'measure.read' AND subject = ? AND actor = ?").get(`person:${pat.personId}`, `person:${cleo.personId}` as never);
+    const audited = server.hearth.db.query<{ n: number }, [string, string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'measure.read' AND subject = ? AND actor = ?").get(`person:${pat.personId}`, `person:${cleo.personId}`);
     expect(audited!.n).toBeGreaterThan(0);
   });
 
