@@ -1,5 +1,6 @@
 import type { Hearth } from "../context.ts";
 import { createDemoClinic, type DemoClinic } from "./clinic.ts";
+import { scheduleDemo } from "../clinic/demo.ts";
 import { safetyDemo } from "../safety/demo.ts";
 import { attendanceDemo } from "../rooms/attendance-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
@@ -20,6 +21,7 @@ export type DemoContributor = (hearth: Hearth, clinic: DemoClinic) => Promise<vo
 
 export const contributors: { name: string; run: DemoContributor }[] = [
   // Capabilities append here.
+  { name: "schedules, sessions, materials and reminders", run: scheduleDemo },
   { name: "safety", run: safetyDemo },
   { name: "attendance", run: attendanceDemo },
   { name: "portal", run: portalDemo },
