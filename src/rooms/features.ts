@@ -1,6 +1,7 @@
 import { Chat } from "./chat.ts";
 import type { FeatureFactory } from "./feature.ts";
 import { Hands } from "./hands.ts";
+import { Safety } from "./safety.ts";
 import { Whiteboard } from "./whiteboard.ts";
 import { Polls } from "./polls.ts";
 
@@ -10,4 +11,5 @@ export const roomFeatures: readonly FeatureFactory[] = [
   (ctx) => new Hands(ctx),
   (ctx) => new Whiteboard(ctx),
   (ctx) => new Polls(ctx),
+  (ctx) => new Safety(ctx),
 ];

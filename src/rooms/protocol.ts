@@ -5,6 +5,7 @@ import type { Source } from "./router.ts";
 import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
 import { HANDS_FACILITATOR_ONLY, handsClient, type HandsErrorCode, type HandsServerMessage } from "./hands-protocol.ts";
 import { POLLS_FACILITATOR_ONLY, pollsClient, type PollsErrorCode, type PollsServerMessage } from "./polls-protocol.ts";
+import { SAFETY_FACILITATOR_ONLY, safetyClient, type SafetyErrorCode, type SafetyServerMessage } from "./safety-protocol.ts";
 import { WHITEBOARD_FACILITATOR_ONLY, whiteboardClient, type WhiteboardErrorCode, type WhiteboardServerMessage } from "./whiteboard-protocol.ts";
 
 /**
@@ -71,6 +72,7 @@ const client = {
   ...chatClient,
   ...handsClient,
   ...pollsClient,
+  ...safetyClient,
   ...whiteboardClient,
 };
 
@@ -92,6 +94,7 @@ export const CLINICIAN_ONLY: ReadonlySet<ClientMessageType> = new Set([
   ...CHAT_FACILITATOR_ONLY,
   ...HANDS_FACILITATOR_ONLY,
   ...POLLS_FACILITATOR_ONLY,
+  ...SAFETY_FACILITATOR_ONLY,
   ...WHITEBOARD_FACILITATOR_ONLY,
 ]);
 
@@ -159,7 +162,7 @@ export type ErrorCode =
   | "replaced";
 
 /** Errors the room features answer with (each feature's *-protocol.ts), in the same `error` message. */
-export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode;
+export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode | SafetyErrorCode;
 
 /**
  * How much more the appliance can carry, as the clinician sees it (src/rooms/admission.ts):
@@ -204,4 +207,5 @@ export type ServerMessage =
   | ChatServerMessage
   | HandsServerMessage
   | PollsServerMessage
+  | SafetyServerMessage
   | WhiteboardServerMessage;

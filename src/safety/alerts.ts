@@ -92,3 +92,13 @@ export async function alertsOf(hearth: Hearth, readerId: number, sessionId: numb
   }
   return out;
 }
+
+/** A session's alerts nobody has acknowledged yet, for a room starting again (shown, and audited, when delivered). */
+export async function openAlerts(hearth: Hearth, sessionId: number): Promise<(AlertDetail & { id: number; personId: number; raisedAt: number })[]> {
+  const rows = hearth.db
+    .query<Row, [number]>("SELECT id, person_id, raised_at, detail, acknowledged_at, acknowledged_by FROM safety_alerts WHERE session_id = ? AND acknowledged_at IS NULL ORDER BY id")
+    .all(sessionId);
+  const out = [];
+  for (const r of rows) out.push({ ...(await hearth.vault.openJson<AlertDetail>(r.detail)), id: r.id, personId: r.person_id, raisedAt: r.raised_at });
+  return out;
+}

@@ -18,13 +18,14 @@ import { resourceStrings } from "./strings.ts";
  */
 
 /** The lines as a list a person can act on: tap to call, tap to text. Used by /crisis and the room. */
-export function resourceList(locale: Locale, resources: readonly CrisisResource[]): Html {
+export function resourceList(locale: Locale, resources: readonly CrisisResource[], level: 2 | 3 = 2): Html {
   const s = resourceStrings(locale);
   if (resources.length === 0) return html`<p>${s.none}</p>`;
   return html`<ul class="crisis-lines">${resources.map((r) => {
     const tel = r.phone ? dialable(r.phone) : null;
     const sms = r.textLine ? dialable(r.textLine) : null;
-    return html`<li><h2 class="crisis-name">${r.name}</h2>
+    const name = level === 2 ? html`<h2 class="crisis-name">${r.name}</h2>` : html`<h3 class="crisis-name">${r.name}</h3>`;
+    return html`<li>${name}
 ${r.phone ? html`<p>${tel ? html`<a class="button" href="tel:${tel}">${fill(s.call, { phone: r.phone })}</a>` : fill(s.call, { phone: r.phone })}</p>` : ""}
 ${r.textLine ? html`<p>${sms ? html`<a href="sms:${sms}">${fill(s.text, { text: r.textLine })}</a>` : fill(s.text, { text: r.textLine })}</p>` : ""}
 <p class="muted">${r.hours ? html`${fill(s.hours, { hours: r.hours })} · ` : ""}${r.language ? fill(s.inLanguage, { language: LANGUAGE_NAMES[r.language] }) : s.anyLanguage}</p></li>`;

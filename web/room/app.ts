@@ -14,6 +14,7 @@ import { LocalMedia, type Source } from "./local.ts";
 import { PeopleList, WaitingList } from "./people.ts";
 import { Signal } from "./signal.ts";
 import { Speakers } from "./speakers.ts";
+import { RoomSafety } from "./safety.ts";
 import { toolStrings } from "../../src/rooms/tool-strings.ts";
 import { ChatPanel } from "./chat.ts";
 import { HandsPanel } from "./hands.ts";
@@ -60,6 +61,7 @@ export class SessionPage {
   readonly people: PeopleList;
   readonly waitingList: WaitingList | null;
   readonly headroom: HeadroomPanel | null;
+  readonly safety: RoomSafety;
   readonly chat: ChatPanel;
   readonly hands: HandsPanel;
   readonly polls: PollsPanel;
@@ -79,7 +81,7 @@ export class SessionPage {
     this.link = new MediaLink(this.local, { send, remotesChanged: () => this.#render(), stuck: () => this.signal.reconnect() });
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     this.signal = new Signal(`${scheme}//${location.host}/rooms/${root.dataset.sessionId}/ws`, {
-      message: (msg) => this.#enqueue(msg),
+      message: (msg) => (RoomSafety.takes(msg) ? this.safety.handle(msg) : this.#enqueue(msg)),
       ended: (code) => this.#socketEnded(code),
       dropped: () => {
         this.check.set("server", "bad", this.s.serverLost);
@@ -93,6 +95,7 @@ export class SessionPage {
     this.people = new PeopleList(this.s, this.clinician, send);
     this.waitingList = this.clinician ? new WaitingList(this.s, send) : null;
     this.headroom = this.clinician ? new HeadroomPanel(this.s) : null;
+    this.safety = new RoomSafety(send, (text) => this.announce(text));
     // The room's tools (src/rooms/feature.ts): each panel handles its own messages.
     const tools = toolStrings(isLocale(lang) ? lang : "en");
     const say = (text: string) => this.announce(text);
@@ -192,6 +195,10 @@ export class SessionPage {
         return this.hands.handle(msg);
       case "poll":
         return this.polls.handle(msg);
+      case "safety-alert":
+      case "safety-cleared":
+      case "help-sent":
+        return this.safety.handle(msg);
       case "error":
         return this.#error(msg);
     }

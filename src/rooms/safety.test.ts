@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { RoomSocket } from "../../tests/room-socket.ts";
+import { saveWhereabouts } from "../safety/whereabouts.ts";
+import { writeContacts } from "../identity/people.ts";
+import { isSealed } from "../store/vault.ts";
+
+/**
+ * Safety in the room through the real room socket: a real server, hand-written sockets (no
+ * media needed). The alert reaches the facilitators and nobody else.
+ */
+
+let world: RoomWorld;
+const sockets: RoomSocket[] = [];
+beforeAll(async () => {
+  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43300-43399" });
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await world.close();
+});
+
+async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
+  const s = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
+  sockets.push(s);
+  return s;
+}
+
+/** Two facilitators and two admitted members; member A said where they are today. */
+async function room() {
+  const g = await world.group(2, { clinicians: 2 });
+  await saveWhereabouts(world.hearth, g.sessionId, g.memberIds[0]!, { location: "14 Rue Cartier, Montréal", phone: "514-555-0142", emergencyContact: "Sam 514 555 0199" });
+  const lead = await open(g, g.clinician);
+  const co = await open(g, cookieFor(world.hearth, g.clinicianIds[1]!));
+  const members: RoomSocket[] = [];
+  for (const cookie of g.members) {
+    const m = await open(g, cookie);
+    lead.send({ type: "admit", memberId: m.memberId });
+    await m.next("admitted");
+    members.push(m);
+  }
+  return { g, lead, co, a: members[0]!, b: members[1]! };
+}
+
+const count = (action: string) => world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = ?").get(action)!.n;
+
+describe("safety in the room", () => {
+  test("'I need help now' alerts every facilitator with name, today's place and phone; the member gets a quiet confirmation; another member sees nothing", async () => {
+    const { g, lead, co, a, b } = await room();
+    const raisedBefore = count("safety.alert_raised");
+    a.send({ type: "help" });
+    for (const f of [lead, co]) {
+      const { alert } = await f.next("safety-alert");
+      expect(alert).toMatchObject({ memberId: a.memberId, name: "Member 1", kind: "button", location: "14 Rue Cartier, Montréal", phone: "514-555-0142", emergencyContact: "Sam 514 555 0199", fromProfile: false });
+    }
+    await a.next("help-sent");
+    expect(a.all("safety-alert")).toEqual([]);
+    // Give B's socket time to receive anything that was (wrongly) sent to it.
+    b.send({ type: "hand-raise" });
+    await b.next("hands");
+    const seenByB = JSON.stringify(b.messages);
+    for (const secret of ["Rue Cartier", "514-555-0142", "Sam 514", "safety-alert", "help-sent"]) expect(seenByB).not.toContain(secret);
+    // Stored sealed with the session, and audited.
+    const row = world.hearth.db.query<{ detail: Uint8Array; person_id: number }, [number]>("SELECT detail, person_id FROM safety_alerts WHERE session_id = ?").get(g.sessionId)!;
+    expect(isSealed(row.detail)).toBe(true);
+    expect(row.person_id).toBe(g.memberIds[0]!);
+    expect(count("safety.alert_raised")).toBe(raisedBefore + 1);
+  });
+
+  test("acknowledging clears it at every facilitator, once; a member cannot acknowledge; a reloaded facilitator page gets open alerts again", async () => {
+    const { g, lead, co, a, b } = await room();
+    a.send({ type: "help" });
+    const { alert } = await lead.next("safety-alert");
+    await co.next("safety-alert");
+    // Pressing again while it is open reminds; it does not make a second alert.
+    const markAgain = lead.mark;
+    a.send({ type: "help" });
+    expect((await lead.next("safety-alert", () => true, markAgain)).alert.id).toBe(alert.id);
+    // A facilitator who reloads sees it again.
+    co.close();
+    const co2 = await open(g, cookieFor(world.hearth, g.clinicianIds[1]!));
+    expect((await co2.next("safety-alert")).alert.id).toBe(alert.id);
+
+    b.send({ type: "safety-ack", alertId: alert.id });
+    expect((await b.next("error")).code).toBe("not-clinician");
+    const ackBefore = count("safety.alert_acknowledged");
+    lead.send({ type: "safety-ack", alertId: alert.id });
+    for (const f of [lead, co2]) expect(await f.next("safety-cleared")).toMatchObject({ alertId: alert.id, by: "Clinician 1" });
+    expect(count("safety.alert_acknowledged")).toBe(ackBefore + 1);
+    co2.send({ type: "safety-ack", alertId: alert.id });
+    expect((await co2.next("error")).code).toBe("safety-no-such-alert");
+    const stored = world.hearth.db.query<{ acknowledged_by: number }, [number]>("SELECT acknowledged_by FROM safety_alerts WHERE id = ?").get(alert.id)!;
+    expect(stored.acknowledged_by).toBe(g.clinicianIds[0]!);
+    expect(JSON.stringify(b.messages)).not.toContain("safety-cleared");
+  });
+
+  test("without an answer for this session, the alert says so and shows the profile's place and emergency contact", async () => {
+    const g = await world.group(1);
+    await writeContacts(world.hearth, g.memberIds[0]!, g.memberIds[0]!, { reminderContact: "", emergencyContact: "Ana 555 0100", usualLocation: "Home, 3 Oak Lane" });
+    const lead = await open(g, g.clinician);
+    const m = await open(g, g.members[0]!);
+    lead.send({ type: "admit", memberId: m.memberId });
+    await m.next("admitted");
+    m.send({ type: "help" });
+    expect((await lead.next("safety-alert")).alert).toMatchObject({ location: "Home, 3 Oak Lane", phone: "", emergencyContact: "Ana 555 0100", fromProfile: true });
+  });
+
+  test("a member still in the waiting room cannot raise one through the room (they are not in yet)", async () => {
+    const g = await world.group(1);
+    const lead = await open(g, g.clinician);
+    const m = await open(g, g.members[0]!);
+    m.send({ type: "help" });
+    expect((await m.next("error")).code).toBe("not-admitted");
+    expect(lead.all("safety-alert")).toEqual([]);
+  });
+});

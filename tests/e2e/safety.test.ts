@@ -1,0 +1,110 @@
+/**
+ * Safety in the room, as people see it in Debian's Chromium: a facilitator and two members in a
+ * live session. Member A says where they are today in the waiting room, then presses "I need help
+ * now": the facilitator's page shows A's name, today's place and phone within a second, with the
+ * alarm played through WebAudio and announced; A sees a quiet confirmation and the clinic's crisis
+ * lines; member B's page shows nothing of it. Acknowledging clears the banner. The join page and
+ * the alert banner are checked with axe. src/rooms/safety.test.ts covers two facilitators and the
+ * protocol's refusals with hand-written sockets.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { startTestServer, type TestServer } from "../harness.ts";
+import { makeGroup } from "../room-fixture.ts";
+import { addResource } from "../../src/safety/resources.ts";
+import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([
+    startTestServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "44900-44999" }),
+    // The alarm must sound at once on a page nobody has touched since it loaded.
+    launchBrowser({ extraArgs: [...MEDIA_ARGS, "--autoplay-policy=no-user-gesture-required"] }),
+  ]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function expectAxeClean(page: Page, what: string): Promise<void> {
+  const problems = await axeViolations(page);
+  expect(problems.length ? describeViolations(what, problems) : "").toBe("");
+}
+
+test("a member presses 'I need help now': the facilitator sees who, where and how to reach them within a second, with sound; the other member sees nothing; acknowledging clears it", async () => {
+  addResource(server.hearth, null, { name: "988 Suicide & Crisis Lifeline", phone: "988", textLine: "Text 988", hours: "24/7", language: "" });
+  const g = await makeGroup(server.hearth, 2);
+  const path = `/sessions/${g.sessionId}`;
+  const clinician = await signedInPage(browser, server, g.clinicianIds[0]!);
+  const memberA = await signedInPage(browser, server, g.memberIds[0]!);
+  const memberB = await signedInPage(browser, server, g.memberIds[1]!);
+  // Everything B's page hears on its room socket.
+  const heardByB: string[] = [];
+  memberB.on("websocket", (ws) => ws.on("framereceived", ({ payload }) => heardByB.push(String(payload))));
+
+  await clinician.goto(path);
+  await clinician.getByText("Nobody is waiting.").waitFor();
+
+  // The join page: A says where they are today, in the waiting room.
+  await memberA.goto(path);
+  await memberA.getByRole("heading", { name: "Where are you joining from today?" }).waitFor();
+  await memberA.getByLabel(/Where you are/).waitFor();
+  await expectAxeClean(memberA, "join page with 'where are you today'");
+  await memberA.getByLabel(/Where you are/).fill("14 Rue Cartier, apartment 2, Montréal");
+  await memberA.getByLabel(/A phone number/).fill("514-555-0142");
+  await memberA.getByLabel(/Emergency contact/).fill("Sam (brother) 514 555 0199");
+  await memberA.getByRole("button", { name: "Save" }).click();
+  await memberA.getByText("Thank you. Your facilitators can see this during the session.").waitFor();
+
+  await memberB.goto(path);
+  await memberB.getByRole("heading", { name: "Where are you joining from today?" }).waitFor();
+  await clinician.getByRole("button", { name: "Admit Member 1" }).click();
+  await clinician.getByRole("button", { name: "Admit Member 2" }).click();
+  await memberA.getByRole("button", { name: "I need help now" }).waitFor();
+  await memberB.getByRole("button", { name: "I need help now" }).waitFor();
+
+  // The clinician's page notes when a banner appears (its own clock; the pages share the machine's).
+  await clinician.evaluate(() => {
+    const list = document.getElementById("safety-alerts")!;
+    new MutationObserver(() => {
+      if (list.querySelector(".safety-alert") && !(window as unknown as { __alertAt?: number }).__alertAt) (window as unknown as { __alertAt: number }).__alertAt = Date.now();
+    }).observe(list, { childList: true });
+  });
+  const pressedAt = await memberA.evaluate(() => {
+    const at = Date.now();
+    document.getElementById("btn-help")!.click();
+    return at;
+  });
+
+  const banner = clinician.getByRole("alert").filter({ hasText: "Member 1 needs help now" });
+  await banner.waitFor();
+  const shownAt = await clinician.evaluate(() => (window as unknown as { __alertAt: number }).__alertAt);
+  expect(shownAt - pressedAt).toBeLessThan(1000);
+  await banner.getByText("14 Rue Cartier, apartment 2, Montréal").waitFor();
+  await banner.getByRole("link", { name: "514-555-0142" }).waitFor();
+  await banner.getByText("Sam (brother) 514 555 0199").waitFor();
+  // The alarm: WebAudio was running when its notes were scheduled, and the alert was announced.
+  expect(await banner.getAttribute("data-sound")).toBe("running");
+  await clinician.locator("#announcer").getByText("Member 1 needs help now").waitFor();
+  await expectAxeClean(clinician, "facilitator's page with an alert banner");
+
+  // A: a quiet confirmation and the crisis lines.
+  await memberA.locator("#help-sent").getByText("Your facilitators have been told.").waitFor();
+  await memberA.locator("#help-sent").getByRole("link", { name: "Call 988" }).waitFor();
+
+  // B: nothing, on the page or on the wire.
+  await Bun.sleep(300);
+  const seenByB = await memberB.locator("body").innerText();
+  for (const secret of ["needs help", "Rue Cartier", "514-555-0142", "Sam (brother)"]) expect(seenByB).not.toContain(secret);
+  expect(await memberB.locator(".safety-alert").count()).toBe(0);
+  for (const secret of ["safety-alert", "Rue Cartier", "514-555-0142"]) expect(heardByB.join("\n")).not.toContain(secret);
+
+  // Acknowledged: the banner goes.
+  await banner.getByRole("button", { name: "Acknowledge the alert about Member 1" }).click();
+  await banner.waitFor({ state: "detached" });
+  await clinician.locator("#announcer").getByText(/acknowledged by Clinician 1/).waitFor();
+  expect(await clinician.locator(".safety-alert").count()).toBe(0);
+}, 120_000);
