@@ -10,6 +10,7 @@ import { tlsRoutes } from "./appliance/tls-routes.ts";
 import { roomRoutes } from "./rooms/routes.ts";
 import { roomPageRoutes } from "./rooms/page.ts";
 import { attendanceRoutes } from "./rooms/attendance-routes.ts";
+import { chatTranscriptRoutes } from "./rooms/chat-transcript.ts";
 import { whiteboardRoutes } from "./rooms/whiteboard-routes.ts";
 import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
@@ -38,6 +39,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
     .use(attendanceRoutes(hearth))
+    .use(chatTranscriptRoutes(hearth))
     .use(whiteboardRoutes(hearth, rooms))
     .use(vitalsDeviceRoutes(hearth))
     .use(safetyRoutes(hearth));

@@ -12,6 +12,7 @@ import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { heldSessionsOf, presenceOf, visitsOf, type Presence, type VisitOutcome } from "./attendance.ts";
 import { attendanceStrings } from "./attendance-strings.ts";
+import { chatTranscriptLink } from "./chat-transcript.ts";
 
 /**
  * Attendance for the facilitators: the session record page (where /sessions/:id sends a
@@ -149,7 +150,8 @@ export function attendanceRoutes(hearth: Hearth) {
         const main = html`<p><a href="/groups/${params.id}">${s.backToGroup}</a></p><h1>${title}</h1>
 <dl class="facts"><dt>${s.openedAt}</dt><dd>${session.openedAt ? formatDateTime(ctx.locale, session.openedAt) : "—"}</dd><dt>${s.closedAt}</dt><dd>${session.closedAt ? formatDateTime(ctx.locale, session.closedAt) : s.stillOpen}</dd></dl>
 <section class="card" aria-labelledby="attendance-title"><h2 id="attendance-title">${s.attendanceTitle}</h2><p>${s.attendanceIntro}</p>${attendanceTable(ctx.locale, rows)}
-${rows.length ? html`<p><a class="button secondary" href="${csv}" download aria-describedby="csv-hint">${s.downloadCsv}</a></p><p id="csv-hint" class="hint">${s.csvHint}</p>` : ""}</section>`;
+${rows.length ? html`<p><a class="button secondary" href="${csv}" download aria-describedby="csv-hint">${s.downloadCsv}</a></p><p id="csv-hint" class="hint">${s.csvHint}</p>` : ""}</section>
+${chatTranscriptLink(ctx.locale, params.id, session.id)}`;
         // The title stays neutral: it lands in the browser's history.
         return htmlResponse(layout(ctx, s.recordTitle, main), 200, { "cache-control": "no-store" });
       },

@@ -176,3 +176,39 @@ describe("chat screens (feature.ts)", () => {
     room.end(null);
   });
 });
+
+describe("the chat transcript", () => {
+  test("the group's clinicians read every message (private and hidden marked) after the session, audited; nobody else can", async () => {
+    const g = await world.group(1);
+    const other = await world.group(1);
+    const clinician = await open(g, g.clinician);
+    const a = await admitted(g, clinician, g.members[0]!);
+    a.send({ type: "chat-send", to: "everyone", text: "<b>bold?</b> https://example.org" });
+    a.send({ type: "chat-send", to: "facilitators", text: "just for you" });
+    const first = await clinician.next("chat", (c) => c.messages[0]?.text.startsWith("<b>") ?? false);
+    await clinician.next("chat", (c) => c.messages[0]?.text === "just for you");
+    clinician.send({ type: "chat-hide", messageId: first.messages[0]!.id });
+    await clinician.next("chat-hidden");
+    clinician.send({ type: "end" });
+    await clinician.next("ended");
+
+    const path = `${world.url}/groups/${g.groupId}/sessions/${g.sessionId}/chat`;
+    const reads = () => world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.transcript.read' AND subject = ?").get(`group_session:${g.sessionId}`)!.n;
+    const page = await fetch(path, { headers: { cookie: g.clinician } });
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    expect(body).toContain("&lt;b&gt;bold?&lt;/b&gt; https://example.org");
+    expect(body).not.toContain('href="https://example.org"');
+    expect(body).toContain("just for you");
+    expect(body).toMatch(/class="is-hidden"[^]*hidden from the group/);
+    expect(reads()).toBe(1);
+    // The session record page leads there.
+    const record = await (await fetch(`${world.url}/groups/${g.groupId}/sessions/${g.sessionId}`, { headers: { cookie: g.clinician } })).text();
+    expect(record).toContain(`/groups/${g.groupId}/sessions/${g.sessionId}/chat`);
+
+    for (const cookie of [g.members[0]!, other.clinician]) expect((await fetch(path, { headers: { cookie }, redirect: "manual" })).status).toBeGreaterThanOrEqual(400);
+    // Another group's path to this session is not this session.
+    expect((await fetch(`${world.url}/groups/${other.groupId}/sessions/${g.sessionId}/chat`, { headers: { cookie: other.clinician } })).status).toBe(404);
+    expect(reads()).toBe(1);
+  });
+});

@@ -215,3 +215,43 @@ export const toolStrings = defineStrings(
     pollChooseOne: "Elija primero una respuesta.",
   },
 );
+
+/** The facilitators' chat transcript page (chat-transcript.ts). */
+export const transcriptStrings = defineStrings(
+  {
+    title: "Chat transcript",
+    heading: "Chat of the session of {when}",
+    intro: "Everything written in the session's chat, including private messages to the facilitators and messages hidden from the group. Only the group's clinicians can see this page, and each visit is recorded.",
+    back: "Back to the session",
+    empty: "Nobody wrote in this session's chat.",
+    private: "to facilitators",
+    diverted: "kept from the group",
+    hidden: "hidden from the group",
+    noSession: "There is no such session in this group.",
+    link: "Chat transcript",
+  },
+  {
+    title: "Transcription de la discussion",
+    heading: "Discussion de la séance du {when}",
+    intro: "Tout ce qui a été écrit dans la discussion de la séance, y compris les messages privés aux animateurs et les messages masqués au groupe. Seuls les cliniciens du groupe peuvent voir cette page, et chaque visite est enregistrée.",
+    back: "Retour à la séance",
+    empty: "Personne n'a écrit dans la discussion de cette séance.",
+    private: "aux animateurs",
+    diverted: "non montré au groupe",
+    hidden: "masqué au groupe",
+    noSession: "Cette séance n'existe pas dans ce groupe.",
+    link: "Transcription de la discussion",
+  },
+  {
+    title: "Transcripción del chat",
+    heading: "Chat de la sesión del {when}",
+    intro: "Todo lo escrito en el chat de la sesión, incluidos los mensajes privados a quienes facilitan y los mensajes ocultos al grupo. Solo el personal clínico del grupo puede ver esta página, y cada visita queda registrada.",
+    back: "Volver a la sesión",
+    empty: "Nadie escribió en el chat de esta sesión.",
+    private: "a quienes facilitan",
+    diverted: "no mostrado al grupo",
+    hidden: "oculto al grupo",
+    noSession: "Esa sesión no existe en este grupo.",
+    link: "Transcripción del chat",
+  },
+);
