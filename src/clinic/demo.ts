@@ -15,13 +15,13 @@ import { addFile, addLink } from "./materials/store.ts";
 const ZONE = "America/Toronto";
 const DAY = 86_400_000;
 
-async function worksheet(title: string, lines: string[]): Promise<Uint8Array> {
+async function worksheet(title: string, lines: string[]): Promise<Uint8Array<ArrayBuffer>> {
   const pdf = await PDFDocument.create();
   const page = pdf.addPage([595, 842]);
   const font = await pdf.embedFont(StandardFonts.Helvetica);
   page.drawText(title, { x: 56, y: 780, size: 20, font });
   lines.forEach((line, i) => page.drawText(line, { x: 56, y: 740 - i * 28, size: 12, font }));
-  return pdf.save();
+  return new Uint8Array(await pdf.save());
 }
 
 /** The day (YYYY-MM-DD, in the zone) `weeks` weeks from today, moved back to the given weekday. */
@@ -62,7 +62,7 @@ export async function scheduleDemo(hearth: Hearth, clinic: DemoClinic): Promise<
       await addFile(hearth, group.clinicianId, target, "Worksheet: TIPP skills", new Blob([pdf]).stream());
       await addLink(hearth, group.clinicianId, { groupId: group.id, scheduleId: null, wall: null }, "DBT skills diary card (printable)", "https://example.org/dbt-diary-card");
     } else if (group === iop) {
-      const text = new TextEncoder().encode("Weekly check-in\n\n1. One thing that went well this week:\n2. One thing that was hard:\n3. What I want from group tonight:\n");
+      const text = "Weekly check-in\n\n1. One thing that went well this week:\n2. One thing that was hard:\n3. What I want from group tonight:\n";
       await addFile(hearth, group.clinicianId, { groupId: group.id, scheduleId: null, wall: null }, "Weekly check-in sheet", new Blob([text]).stream());
       const pdf = await worksheet("Values and goals", ["Three values that matter to me:", "One small step toward each this week:"]);
       await addFile(hearth, group.clinicianId, target, "Worksheet: values and goals", new Blob([pdf]).stream());
