@@ -14,6 +14,7 @@ import type { RoomRole } from "./protocol.ts";
 import { RoomRefusal, type RoomService } from "./service.ts";
 import { roomStrings } from "./strings.ts";
 import { toolButtons, toolPanels } from "./tools-view.ts";
+import { whiteboardPanel } from "./whiteboard-view.ts";
 import { NO_SAFETY, safetyPageParts, type SafetyParts } from "../safety/room-page.ts";
 
 /**
@@ -91,6 +92,7 @@ ${role === "member" ? html`<div id="capacity-notice" class="notice notice-info" 
 <figure id="stage" class="stage" hidden><video id="stage-video" autoplay muted playsinline></video><figcaption id="stage-caption"></figcaption></figure>
 <ul id="tiles" class="tiles" aria-label="${s.tilesLabel}"></ul>
 <p id="more-tiles" class="muted" hidden></p>
+${whiteboardPanel(locale, role)}
 </div>
 <div class="room-side">
 ${safety.side}

@@ -14,11 +14,13 @@ import { LocalMedia, type Source } from "./local.ts";
 import { PeopleList, WaitingList } from "./people.ts";
 import { Signal } from "./signal.ts";
 import { Speakers } from "./speakers.ts";
-import { RoomSafety } from "./safety.ts";
 import { toolStrings } from "../../src/rooms/tool-strings.ts";
 import { ChatPanel } from "./chat.ts";
 import { HandsPanel } from "./hands.ts";
 import { PollsPanel } from "./polls.ts";
+import { RoomSafety } from "./safety.ts";
+import { WhiteboardPanel } from "./whiteboard.ts";
+import { whiteboardStrings } from "../../src/rooms/whiteboard-strings.ts";
 
 type Phase = "connecting" | "waiting" | "room" | "final";
 type S = ReturnType<typeof sessionPageStrings>;
@@ -61,10 +63,11 @@ export class SessionPage {
   readonly people: PeopleList;
   readonly waitingList: WaitingList | null;
   readonly headroom: HeadroomPanel | null;
-  readonly safety: RoomSafety;
   readonly chat: ChatPanel;
   readonly hands: HandsPanel;
   readonly polls: PollsPanel;
+  readonly safety: RoomSafety;
+  readonly board: WhiteboardPanel;
 
   constructor(readonly root: HTMLElement) {
     const lang = document.documentElement.lang;
@@ -95,13 +98,14 @@ export class SessionPage {
     this.people = new PeopleList(this.s, this.clinician, send);
     this.waitingList = this.clinician ? new WaitingList(this.s, send) : null;
     this.headroom = this.clinician ? new HeadroomPanel(this.s) : null;
-    this.safety = new RoomSafety(send, (text) => this.announce(text));
     // The room's tools (src/rooms/feature.ts): each panel handles its own messages.
     const tools = toolStrings(isLocale(lang) ? lang : "en");
     const say = (text: string) => this.announce(text);
     this.chat = new ChatPanel(tools, this.clinician, send, () => this.selfId, say);
     this.hands = new HandsPanel(tools, this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say);
     this.polls = new PollsPanel(tools, this.clinician, send, say);
+    this.safety = new RoomSafety(send, (text) => this.announce(text));
+    this.board = new WhiteboardPanel(whiteboardStrings(isLocale(lang) ? lang : "en"), this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say, root.dataset.sessionId ?? "");
   }
 
   start(): void {
@@ -187,18 +191,22 @@ export class SessionPage {
         return this.#finish(this.s.removedTitle, "");
       case "ended":
         return this.#finish(this.s.endedTitle, this.s.endedBody);
+      case "safety-alert":
+      case "safety-cleared":
+      case "help-sent":
+        return this.safety.handle(msg);
       case "chat":
       case "chat-hidden":
         return this.chat.handle(msg);
       case "hands":
       case "hand-called":
         return this.hands.handle(msg);
+      case "board":
+      case "board-update":
+      case "board-access":
+        return this.board.handle(msg);
       case "poll":
         return this.polls.handle(msg);
-      case "safety-alert":
-      case "safety-cleared":
-      case "help-sent":
-        return this.safety.handle(msg);
       case "error":
         return this.#error(msg);
     }
@@ -207,6 +215,7 @@ export class SessionPage {
   async #error(msg: Extract<ServerMessage, { type: "error" }>): Promise<void> {
     if (msg.ref?.startsWith("chat-") && msg.code !== "not-admitted") return this.chat.error(msg.message);
     if (msg.ref?.startsWith("poll-")) return this.polls.error(msg.ref, msg.message);
+    if (msg.ref?.startsWith("board-") && msg.code !== "not-admitted") return this.board.error(msg.code, msg.message);
     switch (msg.code) {
       case "stale-answer":
       case "bad-answer":
@@ -363,6 +372,7 @@ export class SessionPage {
       this.grid.render({ selfId: this.selfId, members: this.members, speaking: this.speaking, spokeAt: this.spokeAt });
       this.people.render(this.selfId, this.members, this.speaking);
       this.hands.render();
+      this.board.renderDrawers();
       this.speakers.update(this.link.remotes());
       this.#shareButton();
       this.#scheduleView();
