@@ -2,7 +2,7 @@
 // hearth-agent: reads vitals from a source (simulator, CMS50 serial oximeter, BLE through BlueZ),
 // keeps them signed in a local outbox, and uploads them to the paired Hearth appliance.
 //   hearth-agent pair --code 12345678 [--url https://hearth.local:8443] [--name "Ward 2 Pi"] [--state DIR]
-//   hearth-agent run [--source simulator|serial:/dev/ttyUSB0] [--interval MS] [--limit N] [--state DIR]
+//   hearth-agent run [--source simulator|serial:/dev/ttyUSB0|ble] [--adapter /org/bluez/hci0] [--interval MS] [--limit N] [--state DIR]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Outbox } from "./agent/outbox.ts";
@@ -10,6 +10,7 @@ import { pair } from "./agent/pair.ts";
 import { loadState } from "./agent/state.ts";
 import { DeviceRevokedError, uploadOnce } from "./agent/uploader.ts";
 import { SerialSource } from "./sources/serial.ts";
+import { BleSource } from "./sources/ble.ts";
 import { Simulator } from "./sources/simulator.ts";
 import type { Source, SourceReading } from "./sources/source.ts";
 
@@ -20,7 +21,7 @@ const { positionals, values } = parseArgs({
     code: { type: "string" }, url: { type: "string" }, name: { type: "string", default: "hearth-agent" },
     source: { type: "string", default: "simulator" }, interval: { type: "string", default: "1000" },
     limit: { type: "string" }, seed: { type: "string", default: "1" }, "upload-ms": { type: "string", default: "500" },
-    batch: { type: "string", default: "200" },
+    batch: { type: "string", default: "200" }, adapter: { type: "string", default: "/org/bluez/hci0" },
   },
 });
 
@@ -44,8 +45,10 @@ async function run(): Promise<void> {
     };
   } else if (values.source!.startsWith("serial:")) {
     source = new SerialSource({ path: values.source!.slice(7), everyMs: intervalMs });
+  } else if (values.source === "ble") {
+    source = new BleSource({ adapter: values.adapter! });
   } else {
-    throw new Error(`Unknown source ${values.source}: use simulator or serial:/dev/ttyUSB0`);
+    throw new Error(`Unknown source ${values.source}: use simulator, serial:/dev/ttyUSB0 or ble`);
   }
   const take = (r: SourceReading) => {
     const left = limit - outbox.meta("produced");
@@ -87,7 +90,7 @@ try {
   } else if (command === "run") {
     await run();
   } else {
-    console.log("usage: hearth-agent pair --code NNNNNNNN [--url URL] | hearth-agent run [--source simulator|serial:/dev/ttyUSB0]");
+    console.log("usage: hearth-agent pair --code NNNNNNNN [--url URL] | hearth-agent run [--source simulator|serial:/dev/ttyUSB0|ble]");
     process.exit(command ? 1 : 0);
   }
 } catch (e) {
