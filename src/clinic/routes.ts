@@ -11,6 +11,7 @@ import { auditNameShown, canSignIn, displayName, getPerson, listPeople, type Per
 import { createInvitation } from "../identity/invitations.ts";
 import { invitationCreatedPage } from "../identity/invitation-routes.ts";
 import { clinicStrings } from "./strings.ts";
+import { recordLink } from "./record/views.ts";
 import { DESCRIPTION_MAX, NAME_MAX, addMember, createGroup, membersOf, partIn, readGroup, readGroupsOf, removeMember, type GroupMember } from "./groups.ts";
 import { endSessionNow, findSession, liveSessionOf, openSessionNow, type LiveRooms } from "./sessions.ts";
 import { memberGroups, memberState } from "./home.ts";
@@ -187,6 +188,7 @@ export function clinicRoutes(hearth: Hearth, rooms: LiveRooms) {
         const main = html`<h1>${group.name}</h1>${done ? notice("ok", done) : ""}${paragraphs(group.description)}
 ${sessionSection(ctx.locale, group.id, liveSessionOf(hearth.db, group.id))}
 ${scheduleSection(ctx.locale, group.id, schedulesOf(hearth, [group.id]), clinicZone(hearth), openLeadMinutes(hearth))}
+${recordLink(ctx.locale, group.id)}
 ${peopleSection(ctx.locale, group.id, rows)}
 ${await groupAttendanceSection(hearth, viewer.id, ctx.locale, group.id)}
 <div class="grid">${inviteSection(ctx.locale, group.id)}${existingPersonSection(ctx.locale, group.id, cared)}${cofacilitatorSection(ctx.locale, group.id, clinicians)}</div>`;

@@ -32,7 +32,9 @@ export function okNotice(text: string | null): Html | string {
   return text ? html`<div class="notice notice-ok" role="status"><p>${text}</p></div>` : "";
 }
 
-export function crumbs(locale: Locale, groupId: number): Html {
-  return html`<p><a href="/groups/${groupId}/record">${recordStrings(locale).recordTitle}</a></p>`;
-}
 
+
+/** The group page's way into its record (src/clinic/routes.ts shows it under the session card). */
+export function recordLink(locale: Locale, groupId: number): Html {
+  return html`<p class="record-link"><a class="button secondary" href="/groups/${groupId}/record">${recordStrings(locale).recordLink}</a></p>`;
+}
