@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
 import { RoomSocket } from "../../tests/room-socket.ts";
 import { saveWhereabouts } from "../safety/whereabouts.ts";
+import { setCodeWord } from "../safety/group-safety.ts";
+import { listNotifications } from "../notify/notify.ts";
 import { writeContacts } from "../identity/people.ts";
 import { isSealed } from "../store/vault.ts";
 
@@ -103,6 +105,30 @@ describe("safety in the room", () => {
     await m.next("admitted");
     m.send({ type: "help" });
     expect((await lead.next("safety-alert")).alert).toMatchObject({ location: "Home, 3 Oak Lane", phone: "", emergencyContact: "Ana 555 0100", fromProfile: true });
+  });
+
+  test("the group's code word in chat alerts the facilitators and never reaches the group; crisis words alert without blocking the message", async () => {
+    const { g, lead, co, a, b } = await room();
+    await setCodeWord(world.hearth, g.clinicianIds[0]!, g.groupId, "blue heron");
+    a.send({ type: "chat-send", to: "everyone", text: "Blue Heron!" });
+    for (const f of [lead, co]) expect((await f.next("safety-alert")).alert).toMatchObject({ memberId: a.memberId, kind: "code-word", location: "14 Rue Cartier, Montréal" });
+    await a.next("help-sent");
+    // The facilitators see the words, marked as diverted; the sender sees them as sent to the facilitators only.
+    expect((await lead.next("chat", (c) => c.messages.some((m) => m.text === "Blue Heron!"))).messages.find((m) => m.text === "Blue Heron!")).toMatchObject({ diverted: true });
+    expect((await a.next("chat", (c) => c.messages.some((m) => m.text === "Blue Heron!"))).messages[0]).toMatchObject({ to: "facilitators" });
+    // Crisis words from B: an alert, and the message is shown to everyone as usual.
+    b.send({ type: "chat-send", to: "everyone", text: "honestly I want to die" });
+    expect((await lead.next("safety-alert", (m) => m.alert.memberId === b.memberId)).alert).toMatchObject({ kind: "words", fromProfile: true });
+    await a.next("chat", (c) => c.messages.some((m) => m.text === "honestly I want to die"));
+    await b.next("chat", (c) => c.messages.some((m) => m.text === "honestly I want to die"));
+    expect(b.all("help-sent")).toEqual([]);
+    expect(listNotifications(world.hearth, g.clinicianIds[0]!).some((n) => n.kind === "safety.crisis_words")).toBe(true);
+    // B never heard the code word, nor that A raised an alert.
+    b.send({ type: "hand-raise" });
+    await b.next("hands");
+    expect(JSON.stringify(b.messages).toLowerCase()).not.toContain("heron");
+    expect(b.all("safety-alert")).toEqual([]);
+    expect(a.all("safety-alert")).toEqual([]);
   });
 
   test("a member still in the waiting room cannot raise one through the room (they are not in yet)", async () => {

@@ -28,6 +28,8 @@ export class Safety implements RoomFeature<SafetyMessage["type"]> {
   readonly #loaded: Promise<void>;
   readonly #groupId: number | null;
   #codeWord: Promise<string | null> | null = null;
+  /** How to reach each member, read when they come in: an alert then needs no sealed read first. */
+  readonly #reach = new Map<number, ReturnType<typeof reachOf>>();
 
   constructor(private readonly ctx: RoomFeatureContext) {
     this.#groupId = findSession(ctx.hearth.db, ctx.sessionId)?.groupId ?? null;
@@ -56,7 +58,12 @@ export class Safety implements RoomFeature<SafetyMessage["type"]> {
 
   /** A facilitator's page (new, or back after a drop) gets every alert still open. */
   async admitted(member: FeatureMember): Promise<void> {
-    if (!this.ctx.isFacilitator(member)) return;
+    if (!this.ctx.isFacilitator(member)) {
+      const reach = reachOf(this.ctx.hearth, this.ctx.sessionId, member.personId);
+      reach.catch(() => this.#reach.delete(member.personId));
+      this.#reach.set(member.personId, reach);
+      return;
+    }
     await this.#loaded;
     for (const alert of this.#open.values()) this.#show(member, alert);
   }
@@ -94,7 +101,8 @@ export class Safety implements RoomFeature<SafetyMessage["type"]> {
       for (const f of this.ctx.admitted()) if (this.ctx.isFacilitator(f)) this.#show(f, already);
     } else {
       const hearth = this.ctx.hearth;
-      const detail: AlertDetail = { kind, name: member.name, ...(await reachOf(hearth, this.ctx.sessionId, member.personId)) };
+      const reach = await (this.#reach.get(member.personId) ?? reachOf(hearth, this.ctx.sessionId, member.personId));
+      const detail: AlertDetail = { kind, name: member.name, ...reach };
       const { id, raisedAt } = await raiseAlert(hearth, this.ctx.sessionId, member.personId, detail);
       const alert: SafetyAlertView = { id, memberId: member.id, raisedAt, ...detail };
       this.#open.set(id, alert);

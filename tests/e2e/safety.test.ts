@@ -4,7 +4,8 @@
  * now": the facilitator's page shows A's name, today's place and phone within a second, with the
  * alarm played through WebAudio and announced; A sees a quiet confirmation and the clinic's crisis
  * lines; member B's page shows nothing of it. Acknowledging clears the banner. The join page and
- * the alert banner are checked with axe. src/rooms/safety.test.ts covers two facilitators and the
+ * the alert banner are checked with axe. Then A types the group's code word in chat: the facilitator
+ * is alerted and B's page never shows the words. src/rooms/safety.test.ts covers two facilitators and the
  * protocol's refusals with hand-written sockets.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -12,6 +13,7 @@ import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { makeGroup } from "../room-fixture.ts";
 import { addResource } from "../../src/safety/resources.ts";
+import { setCodeWord } from "../../src/safety/group-safety.ts";
 import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
 
 let server: TestServer;
@@ -107,4 +109,17 @@ test("a member presses 'I need help now': the facilitator sees who, where and ho
   await banner.waitFor({ state: "detached" });
   await clinician.locator("#announcer").getByText(/acknowledged by Clinician 1/).waitFor();
   expect(await clinician.locator(".safety-alert").count()).toBe(0);
+
+  // The group's code word typed in chat: the clinician is alerted; B's page never shows the words.
+  await setCodeWord(server.hearth, g.clinicianIds[0]!, g.groupId, "blue heron");
+  await memberA.getByRole("button", { name: "Chat" }).click();
+  await memberA.getByRole("textbox", { name: "Message" }).fill("blue heron");
+  await memberA.getByRole("button", { name: "Send", exact: true }).click();
+  await clinician.getByRole("alert").filter({ hasText: "Member 1 typed the group's code word" }).waitFor();
+  await memberA.locator("#help-sent").getByText("Your facilitators have been told.").waitFor();
+  await memberB.getByRole("button", { name: "Chat" }).click();
+  await memberB.locator("#chat-panel").waitFor();
+  await Bun.sleep(300);
+  expect((await memberB.locator("body").innerText()).toLowerCase()).not.toContain("heron");
+  expect(heardByB.join("\n").toLowerCase()).not.toContain("heron");
 }, 120_000);
