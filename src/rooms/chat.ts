@@ -37,6 +37,34 @@ interface Row {
   body: Uint8Array;
 }
 
+export interface NewChatMessage {
+  sessionId: number;
+  personId: number;
+  name: string;
+  fromFacilitator: boolean;
+  to: "everyone" | "facilitators";
+  diverted: boolean;
+  text: string;
+  at: number;
+}
+
+/** Seals and stores one message (the name as it is now, with the text); returns its id. */
+export async function saveChatMessage(hearth: Hearth, m: NewChatMessage): Promise<number> {
+  const body = await hearth.vault.sealJson({ name: m.name, text: m.text });
+  return hearth.db
+    .query<{ id: number }, [number, number, string, number, number, number, Uint8Array]>(
+      `INSERT INTO chat_messages (session_id, person_id, audience, diverted, from_facilitator, sent_at, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    )
+    .get(m.sessionId, m.personId, m.to, m.diverted ? 1 : 0, m.fromFacilitator ? 1 : 0, m.at, body)!.id;
+}
+
+/** Hides a message from the members; it stays, marked, for the facilitators. Audited. */
+export function hideChatMessage(hearth: Hearth, sessionId: number, messageId: number, byPersonId: number, authorId: number, at: number): void {
+  hearth.db.query("UPDATE chat_messages SET hidden_at = ?, hidden_by = ? WHERE id = ? AND session_id = ?").run(at, byPersonId, messageId, sessionId);
+  hearth.audit.append({ actor: `person:${byPersonId}`, action: "chat.hidden", subject: `group_session:${sessionId}`, ownerId: authorId, outcome: "ok" });
+}
+
 /** Every message of a session, opened: for the room coming back and for the facilitators' transcript. */
 export async function chatOf(hearth: Hearth, sessionId: number): Promise<ChatEntry[]> {
   const rows = hearth.db
@@ -114,17 +142,11 @@ export class Chat implements RoomFeature<ChatMessage["type"]> {
   }
 
   async #post(member: FeatureMember, to: "everyone" | "facilitators", text: string): Promise<void> {
-    const { hearth } = this.ctx;
     const diverted = to === "everyone" && (await this.ctx.screenChat({ member, text, to })) === "facilitators";
     const fromFacilitator = this.ctx.isFacilitator(member);
     const at = this.ctx.now();
-    const body = await hearth.vault.sealJson({ name: member.name, text });
-    const id = hearth.db
-      .query<{ id: number }, [number, number, string, number, number, number, Uint8Array]>(
-        `INSERT INTO chat_messages (session_id, person_id, audience, diverted, from_facilitator, sent_at, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      )
-      .get(this.ctx.sessionId, member.personId, to, diverted ? 1 : 0, fromFacilitator ? 1 : 0, at, body)!.id;
+    const message = { sessionId: this.ctx.sessionId, personId: member.personId, name: member.name, fromFacilitator, to, diverted, text, at };
+    const id = await saveChatMessage(this.ctx.hearth, message);
     const entry: ChatEntry = { id, personId: member.personId, memberId: member.id, name: member.name, fromFacilitator, to, diverted, text, at, hidden: false };
     this.#log.push(entry);
     for (const m of this.ctx.admitted()) {
@@ -138,14 +160,7 @@ export class Chat implements RoomFeature<ChatMessage["type"]> {
     if (!entry) return this.ctx.refuse(facilitator, "chat-no-such-message", toolStrings(facilitator.locale).chatNoSuchMessage, "chat-hide");
     if (entry.hidden) return;
     entry.hidden = true;
-    this.ctx.hearth.db.query("UPDATE chat_messages SET hidden_at = ?, hidden_by = ? WHERE id = ?").run(this.ctx.now(), facilitator.personId, entry.id);
-    this.ctx.hearth.audit.append({
-      actor: `person:${facilitator.personId}`,
-      action: "chat.hidden",
-      subject: `group_session:${this.ctx.sessionId}`,
-      ownerId: entry.personId,
-      outcome: "ok",
-    });
+    hideChatMessage(this.ctx.hearth, this.ctx.sessionId, entry.id, facilitator.personId, entry.personId, this.ctx.now());
     this.ctx.broadcast({ type: "chat-hidden", messageId: entry.id });
   }
 

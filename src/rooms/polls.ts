@@ -1,3 +1,4 @@
+import type { Hearth } from "../context.ts";
 import type { PollView } from "./polls-protocol.ts";
 import type { FeatureMember, RoomFeature, RoomFeatureContext } from "./feature.ts";
 import type { ClientMessageOf } from "./protocol.ts";
@@ -21,6 +22,44 @@ interface Poll {
   /** Counts, and how many answered, when closed. */
   results: number[] | null;
   answered: number;
+}
+
+export interface NewPoll {
+  sessionId: number;
+  createdBy: number;
+  question: string;
+  options: string[];
+  multiple: boolean;
+  anonymous: boolean;
+  liveResults: boolean;
+  at: number;
+}
+
+/** Stores a new poll, its question and answers sealed; returns its id. */
+export async function savePoll(hearth: Hearth, p: NewPoll): Promise<number> {
+  const body = await hearth.vault.sealJson({ question: p.question, options: p.options, multiple: p.multiple, liveResults: p.liveResults });
+  return hearth.db
+    .query<{ id: number }, [number, number, number, number, Uint8Array]>(
+      "INSERT INTO polls (session_id, created_by, created_at, anonymous, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
+    )
+    .get(p.sessionId, p.createdBy, p.at, p.anonymous ? 1 : 0, body)!.id;
+}
+
+/** A named poll's answer, sealed with its person (never called for an anonymous poll). */
+export async function saveNamedAnswer(hearth: Hearth, pollId: number, personId: number, choices: number[], at: number): Promise<void> {
+  const sealed = await hearth.vault.sealJson(choices);
+  hearth.db
+    .query(
+      `INSERT INTO poll_answers (poll_id, person_id, answered_at, choices) VALUES (?, ?, ?, ?)
+       ON CONFLICT (poll_id, person_id) DO UPDATE SET answered_at = excluded.answered_at, choices = excluded.choices`,
+    )
+    .run(pollId, personId, at, sealed);
+}
+
+/** Closes a poll: its counts, and how many answered, sealed. */
+export async function savePollResults(hearth: Hearth, pollId: number, results: number[], answered: number, at: number): Promise<void> {
+  const sealed = await hearth.vault.sealJson({ results, answered });
+  hearth.db.query("UPDATE polls SET closed_at = ?, results = ? WHERE id = ?").run(at, sealed, pollId);
 }
 
 /**
@@ -53,13 +92,16 @@ export class Polls implements RoomFeature<PollMessage["type"]> {
     const question = msg.question.trim();
     const options = msg.options.map((o) => o.trim());
     if (!question || options.some((o) => !o)) return this.ctx.refuse(member, "poll-blank", toolStrings(member.locale).pollBlank, msg.type);
-    const { hearth } = this.ctx;
-    const body = await hearth.vault.sealJson({ question, options, multiple: msg.multiple, liveResults: msg.liveResults });
-    const id = hearth.db
-      .query<{ id: number }, [number, number, number, number, Uint8Array]>(
-        "INSERT INTO polls (session_id, created_by, created_at, anonymous, body) VALUES (?, ?, ?, ?, ?) RETURNING id",
-      )
-      .get(this.ctx.sessionId, member.personId, this.ctx.now(), msg.anonymous ? 1 : 0, body)!.id;
+    const id = await savePoll(this.ctx.hearth, {
+      sessionId: this.ctx.sessionId,
+      createdBy: member.personId,
+      question,
+      options,
+      multiple: msg.multiple,
+      anonymous: msg.anonymous,
+      liveResults: msg.liveResults,
+      at: this.ctx.now(),
+    });
     const poll: Poll = { id, question, options, multiple: msg.multiple, anonymous: msg.anonymous, liveResults: msg.liveResults, open: true, answers: new Map(), results: null, answered: 0 };
     this.#polls.set(id, poll);
     this.#tellAll(poll);
@@ -74,16 +116,7 @@ export class Polls implements RoomFeature<PollMessage["type"]> {
       return this.ctx.refuse(member, "poll-bad-choice", s.pollBadChoice, msg.type);
     }
     poll.answers.set(member.personId, choices);
-    if (!poll.anonymous) {
-      const { hearth } = this.ctx;
-      const sealed = await hearth.vault.sealJson(choices);
-      hearth.db
-        .query(
-          `INSERT INTO poll_answers (poll_id, person_id, answered_at, choices) VALUES (?, ?, ?, ?)
-           ON CONFLICT (poll_id, person_id) DO UPDATE SET answered_at = excluded.answered_at, choices = excluded.choices`,
-        )
-        .run(poll.id, member.personId, this.ctx.now(), sealed);
-    }
+    if (!poll.anonymous) await saveNamedAnswer(this.ctx.hearth, poll.id, member.personId, choices, this.ctx.now());
     // Counts move for whoever may see them; the member sees their own answer kept.
     if (poll.liveResults) this.#tellAll(poll);
     else {
@@ -99,8 +132,7 @@ export class Polls implements RoomFeature<PollMessage["type"]> {
     poll.answered = poll.answers.size;
     // Nobody's anonymous answer is needed any more: the counts are what is kept.
     if (poll.anonymous) poll.answers.clear();
-    const sealed = await this.ctx.hearth.vault.sealJson({ results: poll.results, answered: poll.answered });
-    this.ctx.hearth.db.query("UPDATE polls SET closed_at = ?, results = ? WHERE id = ?").run(this.ctx.now(), sealed, poll.id);
+    await savePollResults(this.ctx.hearth, poll.id, poll.results, poll.answered, this.ctx.now());
     this.#tellAll(poll);
   }
 
