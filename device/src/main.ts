@@ -2,6 +2,7 @@
 // hearth-agent: reads vitals from a source (simulator, CMS50 serial oximeter, BLE through BlueZ),
 // keeps them signed in a local outbox, and uploads them to the paired Hearth appliance.
 //   hearth-agent pair --code 12345678 [--url https://hearth.local:8443] [--name "Ward 2 Pi"] [--state DIR]
+//   hearth-agent held                  (readings the appliance refused, kept for a person to look at)
 //   hearth-agent run [--source simulator|serial:/dev/ttyUSB0|ble] [--adapter /org/bluez/hci0] [--interval MS] [--limit N] [--state DIR]
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -89,8 +90,16 @@ try {
     log(`paired with ${s.url} as ${s.deviceId}`);
   } else if (command === "run") {
     await run();
+  } else if (command === "held") {
+    // Readings the appliance refused as bad input stay in the outbox for a person to look at.
+    const state = loadState(values.state!);
+    const outbox = new Outbox(join(values.state!, "outbox.db"), state.deviceId, Buffer.from(state.secretKey, "base64"));
+    const held = outbox.held();
+    for (const h of held) console.log(`reading ${h.seq}: ${h.error}`);
+    console.log(`${held.length} reading(s) held, ${outbox.count()} waiting to upload`);
+    outbox.close();
   } else {
-    console.log("usage: hearth-agent pair --code NNNNNNNN [--url URL] | hearth-agent run [--source simulator|serial:/dev/ttyUSB0|ble]");
+    console.log("usage: hearth-agent pair --code NNNNNNNN [--url URL] | hearth-agent run [--source simulator|serial:/dev/ttyUSB0|ble] | hearth-agent held");
     process.exit(command ? 1 : 0);
   }
 } catch (e) {
