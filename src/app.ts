@@ -15,6 +15,7 @@ import { whiteboardRoutes } from "./rooms/whiteboard-routes.ts";
 import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
 import { recordRoutes } from "./clinic/record/record.ts";
+import { portalNavCounts, portalRoutes } from "./portal/routes.ts";
 import { notifyRoutes } from "./notify/routes.ts";
 import { safetyRoutes } from "./safety/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
@@ -27,6 +28,8 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(errorHandling)
     .use(securityHeaders)
     .use(access.plugin)
+    // The portal's unread-message count on the nav of every page (so before every page route).
+    .use(portalNavCounts(hearth))
     .use(unlockRoutes(hearth))
     .use(uiRoutes)
     .use(applianceRoutes(hearth))
@@ -36,6 +39,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     // The group page's "End session" ends the live room through the room service.
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
     .use(recordRoutes(hearth))
+    .use(portalRoutes(hearth))
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
     .use(attendanceRoutes(hearth))

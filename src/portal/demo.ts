@@ -2,12 +2,14 @@ import type { Hearth } from "../context.ts";
 import type { DemoClinic } from "../demo/clinic.ts";
 import { sealNewEntry, sealVersion } from "../../web/portal/journal-crypto.ts";
 import { addVersion, clinicIdentityOf, createClinicJournalKey, createEntry } from "./journals.ts";
+import { addMessage, careTeamOf, startThread, threadById } from "./messages.ts";
 
 /**
- * The demo clinic's journals. A passkey-protected journal can only be made in its owner's
- * browser, from their passkey, so the demo gives its first patient a journal protected by the
- * clinic's key (the fallback for passkeys without PRF, labelled so on their page), with a few
- * entries and one edited entry. Everyone else sets theirs up on first unlock.
+ * The demo clinic's portal: a journal and a conversation for its first patient. A
+ * passkey-protected journal can only be made in its owner's browser, from their passkey, so the
+ * demo journal is protected by the clinic's key (the fallback for passkeys without PRF, labelled
+ * so on the page), with a few entries and one edited entry. Everyone else sets theirs up on
+ * first unlock.
  */
 const ENTRIES = [
   { text: "First evening of the group. I almost stayed home, but I went, and nobody made me talk.", mood: 3, tags: ["group", "anxiety"], daysAgo: 9 },
@@ -16,6 +18,11 @@ const ENTRIES = [
 ];
 
 export async function portalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
+  await journalDemo(hearth, clinic);
+  await messagesDemo(hearth, clinic);
+}
+
+async function journalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
   const patient = clinic.patients[0]!;
   const key = await createClinicJournalKey(hearth, patient.id);
   if ((await clinicIdentityOf(hearth, patient.id)) === null) throw new Error("demo journal key was not sealed");
@@ -26,4 +33,19 @@ export async function portalDemo(hearth: Hearth, clinic: DemoClinic): Promise<vo
     const id = createEntry(hearth, patient.id, sealed.ciphertext, sealed.wrapped);
     if (e.daysAgo === 1) addVersion(hearth, id, await sealVersion({ text: `${e.text} Woke up once, fell asleep again.`, mood: 4, tags: e.tags, date }, sealed.entryKey));
   }
+}
+
+/** A conversation between the first patient and their care team, answered by their clinician. */
+export async function messagesDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
+  const patient = clinic.patients[0]!;
+  const clinician = careTeamOf(hearth, patient.id)[0];
+  if (clinician === undefined) return;
+  const { threadId } = await startThread(hearth, {
+    patientId: patient.id,
+    clinicianId: null,
+    authorId: patient.id,
+    subject: "Missing Thursday's group",
+    body: "I have a medical appointment on Thursday evening. Can I still get the worksheet?",
+  });
+  await addMessage(hearth, threadById(hearth, threadId)!, clinician, "Of course. I will leave it in your portal; bring it the week after. Good luck with the appointment.");
 }

@@ -26,6 +26,7 @@ import {
 import { activePasskeys, revokePasskey } from "../identity/passkeys.ts";
 import type { DemoClinic } from "../demo/clinic.ts";
 import { portalDemo } from "./demo.ts";
+import { threadsOf } from "./messages.ts";
 
 let server: TestServer;
 let admin: Client;
@@ -227,5 +228,9 @@ describe("journals", () => {
     const texts = await Promise.all(entries.map(async (e: Json) => (await openEntry(fromBase64(e.ciphertext), await unwrapKey(fromBase64(e.wrapped), identity))).text));
     expect(texts[0]).toContain("Woke up once");
     expect(entries[0].version).toBe(2);
+    // And a conversation with their care team, answered by Cleo.
+    const [thread] = threadsOf(server.hearth, { id: alex.personId, role: "patient" });
+    expect(thread!.unread).toBe(1);
+    expect((await alex.get(`/portal/messages/${thread!.id}`)).text).toContain("Cleo Clinician");
   });
 });

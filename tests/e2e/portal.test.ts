@@ -5,7 +5,9 @@
  * database byte and no log line; clinician A cannot see it until it is shared, then reads it,
  * while clinician B (not in the care team) is refused; unshared, A cannot read it either. With a
  * new passkey, the old one revoked, the recovery key opens the old entries again. Every page
- * passes axe with no serious or critical violation.
+ * passes axe with no serious or critical violation. Messaging: the patient writes to their care
+ * team, the clinician sees the unread count on the nav, reads and replies, and the patient sees
+ * theirs, with the crisis link and the retention policy on the page.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,6 +24,9 @@ const axeProblems: string[] = [];
 const bodies: string[] = [];
 const logged: string[] = [];
 const SECRET = `Today the group helped more than I expected ${crypto.randomUUID().slice(0, 8)}`;
+
+let pat: Person;
+let a: Person;
 
 const writeErr = process.stderr.write.bind(process.stderr);
 const writeOut = process.stdout.write.bind(process.stdout);
@@ -80,7 +85,8 @@ function dbHolds(needle: string): boolean {
 
 test("journal: private, read again after signing in, shared with A (B refused), unshared, recovered with a new passkey", async () => {
   const admin = await firstAdmin(server);
-  const [a, b, pat] = [await person(), await person(), await person()];
+  let b: Person;
+  [a, b, pat] = [await person(), await person(), await person()];
   await register(a.page, base + (await invite(admin, "clinician")), "Cleo Clinician");
   await register(b.page, base + (await invite(admin, "clinician")), "Nina Clinician");
 
@@ -199,3 +205,36 @@ test("journal: private, read again after signing in, shared with A (B refused), 
   await axe(pat.page, "journal (dark, large text)");
   expect(axeProblems).toEqual([]);
 }, 180_000);
+
+test("messaging: a thread both ways, with the unread count on the nav", async () => {
+  const nav = (p: Person) => p.page.getByRole("navigation", { name: "Main" });
+  await nav(pat).getByRole("link", { name: "Messages" }).click();
+  await pat.page.getByText("Messages are not watched around the clock.").waitFor();
+  await pat.page.getByText(/^Retention:/).waitFor();
+  await axe(pat.page, "messages");
+  await pat.page.getByLabel("To").selectOption({ label: "My whole care team" });
+  await pat.page.getByLabel("Subject").fill("After Tuesday");
+  await pat.page.getByLabel("Message", { exact: true }).fill("The breathing exercise helped on the bus.");
+  await pat.page.getByRole("button", { name: "Send", exact: true }).click();
+  await pat.page.getByText("Message sent.").waitFor();
+  await pat.page.getByText("The breathing exercise helped on the bus.").waitFor();
+  await axe(pat.page, "a thread");
+
+  await a.page.goto("/");
+  await nav(a).getByRole("link", { name: "Messages (1 unread)" }).click();
+  await a.page.getByRole("link", { name: "After Tuesday" }).click();
+  await a.page.getByText("The breathing exercise helped on the bus.").waitFor();
+  expect(await nav(a).getByRole("link", { name: "Messages", exact: true }).count()).toBe(1);
+  await a.page.getByLabel("Reply").fill("Glad to hear it. Keep practising.");
+  await a.page.getByRole("button", { name: "Send reply" }).click();
+  await a.page.getByText("Message sent.").waitFor();
+  await axe(a.page, "a thread (clinician)");
+
+  await pat.page.goto("/");
+  await nav(pat).getByRole("link", { name: "Messages (1 unread)" }).click();
+  await pat.page.getByRole("link", { name: "After Tuesday" }).click();
+  await pat.page.getByText("Glad to hear it. Keep practising.").waitFor();
+  await pat.page.getByText("Cleo Clinician").waitFor();
+  expect(await nav(pat).getByRole("link", { name: "Messages", exact: true }).count()).toBe(1);
+  expect(axeProblems).toEqual([]);
+}, 120_000);

@@ -15,6 +15,7 @@ import polls from "./0032_polls.sql" with { type: "text" };
 import attendancePresence from "./0035_attendance_presence.sql" with { type: "text" };
 import whiteboards from "./0036_whiteboards.sql" with { type: "text" };
 import portalJournals from "./0040_portal_journals.sql" with { type: "text" };
+import portalMessages from "./0041_portal_messages.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import vitalsCare from "./0051_vitals_care.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -42,6 +43,7 @@ export const migrations: Migration[] = [
   { name: "0035_attendance_presence", sql: attendancePresence },
   { name: "0036_whiteboards", sql: whiteboards },
   { name: "0040_portal_journals", sql: portalJournals },
+  { name: "0041_portal_messages", sql: portalMessages },
   { name: "0050_vitals", sql: vitals },
   { name: "0051_vitals_care", sql: vitalsCare },
   { name: "0060_safety_resources", sql: safetyResources },
