@@ -12,6 +12,8 @@ import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { heldSessionsOf, presenceOf, visitsOf, type Presence, type VisitOutcome } from "./attendance.ts";
 import { attendanceStrings } from "./attendance-strings.ts";
+import { savedBoardBytes } from "./whiteboard-store.ts";
+import { formatBytes, whiteboardStrings } from "./whiteboard-strings.ts";
 import { chatTranscriptLink } from "./chat-transcript.ts";
 
 /**
@@ -124,6 +126,13 @@ export async function groupAttendanceSection(hearth: Hearth, viewerId: number, l
 ${people.map((id) => html`<tr data-person-id="${id}"><th scope="row">${names.get(id)!.name}</th>${columns.map((c) => cell(c.byPerson.get(id)))}</tr>`)}</tbody></table></div></section>`;
 }
 
+/** The session's whiteboard: saved with it (sealed), its pictures among the group's materials. */
+function boardSection(locale: Locale, groupId: number, bytes: number | null): Html {
+  const w = whiteboardStrings(locale);
+  return html`<section class="card" aria-labelledby="record-board-title"><h2 id="record-board-title">${w.recordTitle}</h2>
+<p>${bytes === null ? w.recordNone : fill(w.recordSaved, { size: formatBytes(bytes) })}</p><p><a href="/calendar/groups/${groupId}">${w.recordPictures}</a></p></section>`;
+}
+
 export function attendanceRoutes(hearth: Hearth) {
   /** The session, if it belongs to the group in the path (the policy has checked the group). */
   function sessionIn(locale: Locale, groupId: number, sessionId: number) {
@@ -151,7 +160,8 @@ export function attendanceRoutes(hearth: Hearth) {
 <dl class="facts"><dt>${s.openedAt}</dt><dd>${session.openedAt ? formatDateTime(ctx.locale, session.openedAt) : "—"}</dd><dt>${s.closedAt}</dt><dd>${session.closedAt ? formatDateTime(ctx.locale, session.closedAt) : s.stillOpen}</dd></dl>
 <section class="card" aria-labelledby="attendance-title"><h2 id="attendance-title">${s.attendanceTitle}</h2><p>${s.attendanceIntro}</p>${attendanceTable(ctx.locale, rows)}
 ${rows.length ? html`<p><a class="button secondary" href="${csv}" download aria-describedby="csv-hint">${s.downloadCsv}</a></p><p id="csv-hint" class="hint">${s.csvHint}</p>` : ""}</section>
-${chatTranscriptLink(ctx.locale, params.id, session.id)}`;
+${chatTranscriptLink(ctx.locale, params.id, session.id)}
+${boardSection(ctx.locale, params.id, savedBoardBytes(hearth, session.id))}`;
         // The title stays neutral: it lands in the browser's history.
         return htmlResponse(layout(ctx, s.recordTitle, main), 200, { "cache-control": "no-store" });
       },

@@ -302,8 +302,19 @@ describe("attendance in the demo clinic", () => {
       expect(sessions.every((s) => s.closedAt !== null && s.closedAt - s.openedAt === 95 * MIN)).toBe(true);
       const last = presenceOf(visitsOf(hearth.db, sessions[0]!.id), hearth.now());
       expect(last.find((p) => p.personId === g.clinicianId)!.minutes).toBe(95);
-      // The member who lost their connection: 50 + 34 minutes, in two visits.
-      expect(last.find((p) => p.personId === g.memberIds[2])).toMatchObject({ minutes: 85, visits: 2 });
+      // The member who lost their connection half-way: 38.5 + 42.5 minutes, in two visits.
+      expect(last.find((p) => p.personId === g.memberIds[2])).toMatchObject({ minutes: 81, visits: 2 });
+      // Sessions the schedule demo already held get their register; none is made beside them.
+      const { createSession, openSession, closeSession } = await import("../clinic/sessions.ts");
+      const other = clinic.groups[1]!;
+      hearth.db.exec(`DELETE FROM attendance WHERE session_id IN (SELECT id FROM group_sessions WHERE group_id = ${other.id})`);
+      hearth.db.exec(`DELETE FROM group_sessions WHERE group_id = ${other.id}`);
+      const held = createSession(hearth.db, other.id, hearth.now() - 2 * 24 * 60 * MIN);
+      openSession(hearth.db, held, other.clinicianId, hearth.now() - 2 * 24 * 60 * MIN);
+      closeSession(hearth.db, held, hearth.now() - 2 * 24 * 60 * MIN + 90 * MIN);
+      await attendanceDemo(hearth, { ...clinic, groups: [other] });
+      expect(heldSessionsOf(hearth.db, other.id, 10).map((s) => s.id)).toEqual([held]);
+      expect(presenceOf(visitsOf(hearth.db, held), hearth.now()).find((p) => p.personId === other.clinicianId)!.minutes).toBe(90);
     } finally {
       hearth.db.close();
       dir.remove();

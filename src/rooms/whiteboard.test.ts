@@ -208,6 +208,10 @@ describe("whiteboard", () => {
     const raw = world.hearth.db.query<{ board: Uint8Array }, [number]>("SELECT board FROM whiteboards WHERE session_id = ?").get(g.sessionId)!.board;
     expect(Buffer.from(raw).includes(Buffer.from("kept"))).toBe(false);
     expect(Buffer.from(raw).subarray(0, 21).toString()).toBe("age-encryption.org/v1");
+    // The session record says so to the group's clinicians.
+    const s = signIn(world.hearth, g.clinicianIds[0]!);
+    const record = await fetch(`${world.url}/groups/${g.groupId}/sessions/${g.sessionId}`, { headers: { cookie: `hearth_session=${s.id}` } });
+    expect(await record.text()).toContain("The whiteboard was saved with the session (");
   });
 });
 
