@@ -6,6 +6,7 @@ import { attendanceDemo } from "../rooms/attendance-demo.ts";
 import { roomToolsDemo } from "../rooms/tools-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
 import { vitalsDemo } from "../vitals/demo.ts";
+import { recordDemo } from "../clinic/record/demo.ts";
 
 /**
  * `hearth demo`: fills an empty data dir with a demo clinic (src/demo/clinic.ts: an admin, two
@@ -28,6 +29,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   { name: "room chat and polls", run: roomToolsDemo },
   { name: "portal", run: portalDemo },
   { name: "vitals", run: vitalsDemo },
+  { name: "clinical record (measures, notes)", run: recordDemo },
 ];
 
 export class DemoRefused extends Error {}

@@ -2,6 +2,7 @@ import type { Hearth } from "../../context.ts";
 import { notify } from "../../notify/notify.ts";
 import { membersOf, partIn } from "../groups.ts";
 import { bandOf, instrument, needsSafetyAlert, score, type Band, type InstrumentId, type MeasureLanguage } from "./instruments.ts";
+import { baselineChanged } from "./insights.ts";
 
 /**
  * Measures: a clinician asks a group (again before each session) or one member (once) for a
@@ -128,21 +129,39 @@ export async function submitResponse(
   const a = assignmentById(hearth, r.assignmentId);
   if (!a || !isDue(hearth, a, r.personId)) throw new NotDueError("not due");
   const inst = instrument(a.instrument);
-  const { total, band } = score(inst, r.answers);
-  const sealed = await hearth.vault.seal(JSON.stringify({ answers: r.answers, difficulty: r.difficulty, language: r.language, total } satisfies Sealed));
   const alerted = needsSafetyAlert(inst, r.answers);
-  const id = hearth.db.transaction(() => {
+  const { id, total, band } = await recordResponse(hearth, a, r, hearth.now(), () => {
     if (!isDue(hearth, a, r.personId)) throw new NotDueError("answered meanwhile");
+  });
+  if (alerted) alertClinicians(hearth, a.groupId, r.personId, id);
+  return { id, total, band, alerted };
+}
+
+/**
+ * Stores one filled-in questionnaire as given (sealed, audited), answered at `at`. submitResponse
+ * checks that it is due first; the demo uses this to lay down months of past answers.
+ */
+export async function recordResponse(
+  hearth: Hearth,
+  a: Assignment,
+  r: { personId: number; answers: number[]; difficulty: number | null; language: MeasureLanguage },
+  at: number,
+  check: () => void = () => {},
+): Promise<{ id: number; total: number; band: Band }> {
+  const { total, band } = score(instrument(a.instrument), r.answers);
+  const sealed = await hearth.vault.seal(JSON.stringify({ answers: r.answers, difficulty: r.difficulty, language: r.language, total } satisfies Sealed));
+  const id = hearth.db.transaction(() => {
+    check();
     const id = hearth.db
       .query<{ id: number }, [number, string, number, number, number, Uint8Array]>(
         "INSERT INTO measure_responses (assignment_id, instrument, person_id, group_id, answered_at, content) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
       )
-      .get(a.id, a.instrument, r.personId, a.groupId, hearth.now(), sealed)!.id;
+      .get(a.id, a.instrument, r.personId, a.groupId, at, sealed)!.id;
     hearth.audit.append({ actor: `person:${r.personId}`, action: "measure.answered", subject: `measure_response:${id}`, ownerId: r.personId, outcome: "ok" });
     return id;
   }).immediate();
-  if (alerted) alertClinicians(hearth, a.groupId, r.personId, id);
-  return { id, total, band, alerted };
+  baselineChanged(hearth);
+  return { id, total, band };
 }
 
 function alertClinicians(hearth: Hearth, groupId: number, personId: number, responseId: number): void {
