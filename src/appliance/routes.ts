@@ -8,6 +8,7 @@ import { applianceStrings } from "./strings.ts";
 import { policy } from "../identity/policy.ts";
 import type { HealthSample } from "./health.ts";
 import { devicesHealth } from "../vitals/admin-routes.ts";
+import { outboxHealth } from "../notify/health-view.ts";
 
 const started = Date.now();
 
@@ -57,7 +58,8 @@ export function applianceRoutes(hearth: Hearth) {
       const main = html`<h1>${s.healthTitle}</h1><p class="muted">${fill(s.healthIntro, { s: every })}</p>
 <section class="card" aria-labelledby="health-now"><h2 id="health-now" class="visually-hidden">${s.healthTitle}</h2>
 <div id="health-facts" hx-get="/admin/health/facts" hx-trigger="every ${every}s" hx-swap="innerHTML" hx-headers='{"X-Hearth-Background": "1"}'>${healthFacts(sample, ctx.locale)}</div></section>
-${devicesHealth(hearth, ctx.locale)}`;
+${devicesHealth(hearth, ctx.locale)}
+${outboxHealth(hearth, ctx.locale)}`;
       return htmlResponse(layout(ctx, s.healthTitle, main));
     }, { detail: policy({ allow: ["admin"] }) })
     .get("/admin/health/facts", ({ request }) =>

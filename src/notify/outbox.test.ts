@@ -13,6 +13,7 @@ import { defineNotice } from "./notices.ts";
 import { notify, unreadCount, setPrefs } from "./notify.ts";
 import { outboxOf } from "./routes.ts";
 import { backoff, outboxState } from "./outbox.ts";
+import { createSession } from "../identity/sessions.ts";
 
 const received: { to: string; raw: string }[] = [];
 let smtp: SMTPServer | null = null;
@@ -114,4 +115,20 @@ test("a person who turned e-mail off gets the notice in Hearth only", async () =
 test("an unregistered kind or an outside link is refused", () => {
   expect(() => notify(server.hearth, personId, { kind: "nope.kind", link: "/" })).toThrow();
   expect(() => notify(server.hearth, personId, { kind: "test.reminder", link: "https://evil.example/" })).toThrow();
+});
+
+test("the admin's health page shows the outbox queue, without addresses", async () => {
+  const h = server.hearth;
+  setPrefs(h, personId, { email: true, remind: "24h" });
+  await stopSmtp();
+  notify(h, personId, { kind: "test.reminder", link: "/sessions/15", params: { time: "21:00" }, once: "reminder:15:24h" });
+  await outboxOf(h).deliverDue();
+  const adminId = insertPerson(h, { role: "admin", sealedProfile: await sealProfile(h, { displayName: "Ada", pronouns: "", language: "" }), webauthnHandle: newWebauthnHandle(), invitedBy: null, accessEndsAt: null });
+  const page = await (await fetch(`${server.url}/admin/health`, { headers: { cookie: `hearth_session=${createSession(h, adminId).id}` } })).text();
+  expect(page).toContain("E-mail outbox");
+  expect(page).toContain("1 waiting, 1 retrying after an error");
+  expect(page).not.toContain("pat@example.test");
+  await startSmtp();
+  server.clock.advance(backoff(1) + 1);
+  expect(await outboxOf(h).deliverDue()).toBe(1);
 });
