@@ -6,6 +6,7 @@ import { KeyError } from "./store/keys.ts";
 import { StoreError } from "./store/db.ts";
 import { SetupClosedError, createSetupLink } from "./identity/setup.ts";
 import { commands as storeCommands } from "./store/commands.ts";
+import { commands as turnCommands } from "./rooms/turn-config.ts";
 import { log } from "./log.ts";
 import { DemoRefused, runDemo } from "./demo/index.ts";
 
@@ -64,6 +65,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...storeCommands,
+  ...turnCommands,
 };
 
 function usage(): string {

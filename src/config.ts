@@ -5,6 +5,7 @@ import { allowedCpus } from "./rooms/workers/affinity.ts";
 import { t } from "elysia";
 import { Value } from "@sinclair/typebox/value";
 import { DEFAULT_SAFE_LOAD_PCT } from "./rooms/admission.ts";
+import { readTurnUrls } from "./rooms/relay.ts";
 
 /**
  * One validated configuration object, read from the environment.
@@ -44,6 +45,8 @@ export const ConfigSchema = t.Object({
   rtcPorts: t.Tuple([t.Integer({ minimum: 1024, maximum: 65535 }), t.Integer({ minimum: 1024, maximum: 65535 })]),
   /** A STUN server the clinic chose ("stun:host:port"); without one, no ICE traffic leaves the box. */
   rtcStun: t.Optional(t.String({ pattern: "^stun:[^\\s:]+(:[0-9]{1,5})?$" })),
+  /** TURN relay URLs offered (with short-lived credentials) to admitted members; src/rooms/relay.ts. */
+  turnUrls: t.Array(t.String({ pattern: "^turns?:" })),
   /**
    * How the SFU forwards media: `fast` (Hearth's own SRTP and UDP path, src/rooms/fastpath) or
    * `werift` (werift's stock RTCRtpSender per subscriber), kept for diagnosis: the load targets are
@@ -178,6 +181,14 @@ function readRtc(env: Env) {
   return { rtcAddresses, rtcPorts, rtcStun, sfuEngine: engine as "fast" | "werift", sfuWorkers, sfuCapacityPps, sfuSafeLoadPct };
 }
 
+function turnUrls(env: Env): string[] {
+  try {
+    return readTurnUrls(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, "HEARTH_PORT", 8080);
   const host = env.HEARTH_HOST || "127.0.0.1";
@@ -202,6 +213,7 @@ export function loadConfig(env: Env = process.env): Config {
     ...readTls(env, publicUrl),
     httpPort: env.HEARTH_HTTP_PORT ? int(env, "HEARTH_HTTP_PORT", 0) : undefined,
     ...readRtc(env),
+    turnUrls: turnUrls(env),
     smtpUrl: env.HEARTH_SMTP_URL?.trim() || undefined,
     smtpFrom: env.HEARTH_SMTP_FROM?.trim() || undefined,
   };

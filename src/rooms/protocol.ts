@@ -2,6 +2,7 @@ import { t, type Static } from "elysia";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { TSchema } from "@sinclair/typebox";
 import type { Source } from "./router.ts";
+import type { IceServer } from "./relay.ts";
 import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
 import { HANDS_FACILITATOR_ONLY, handsClient, type HandsErrorCode, type HandsServerMessage } from "./hands-protocol.ts";
 import { POLLS_FACILITATOR_ONLY, pollsClient, type PollsErrorCode, type PollsServerMessage } from "./polls-protocol.ts";
@@ -200,7 +201,8 @@ export type ServerMessage =
    * they did not choose it. `message` says so kindly, in their language; they may try video later.
    */
   | { type: "audio-only"; reason: "capacity"; message: string }
-  | { type: "offer"; seq: number; fresh: boolean; sdp: string; send: { mid: string; source: Source }[]; receive: { mid: string; memberId: number; source: Source }[] }
+  /** `iceServers`: on a fresh offer, the TURN relay and a short-lived credential (src/rooms/relay.ts), if the clinic runs one. */
+  | { type: "offer"; seq: number; fresh: boolean; sdp: string; send: { mid: string; source: Source }[]; receive: { mid: string; memberId: number; source: Source }[]; iceServers?: IceServer[] }
   | { type: "speaking"; memberId: number; speaking: boolean }
   | { type: "error"; code: ErrorCode | ToolErrorCode; message: string; ref?: string }
   // Room features (feature.ts)

@@ -25,6 +25,7 @@ import {
   type ServerMessage,
 } from "./protocol.ts";
 import { roomStrings } from "./strings.ts";
+import { relayFor } from "./relay.ts";
 
 /** The room's side of one member's WebSocket (routes.ts adapts Elysia's). */
 export interface Socket {
@@ -128,7 +129,8 @@ export class Room {
   readonly #mediaListener: MediaListener = {
     offer: (memberId: number, offer: Offer) => {
       const m = this.#members.get(memberId);
-      if (m?.inMedia) this.#send(m, { type: "offer", ...offer });
+      // Only members in media (admitted) get offers, so only they get a relay credential.
+      if (m?.inMedia) this.#send(m, { type: "offer", ...offer, ...(offer.fresh ? relayFor(this.hearth) : {}) });
     },
     speaking: (memberId: number, speaking: boolean) => {
       const m = this.#members.get(memberId);

@@ -42,6 +42,7 @@ export class MediaLink {
   #disconnectedTimer = 0;
   #stuckTimer = 0;
   #restartAsked = 0;
+  #iceServers: RTCIceServer[] = [];
 
   constructor(
     private readonly local: LocalMedia,
@@ -54,6 +55,7 @@ export class MediaLink {
 
   async offer(o: Offer): Promise<void> {
     if (o.fresh) this.#clearStuck();
+    if (o.iceServers) this.#iceServers = o.iceServers;
     if (o.fresh || !this.#pc) this.#fresh();
     const pc = this.#pc!;
     await this.local.ready;
@@ -131,8 +133,9 @@ export class MediaLink {
 
   #fresh(): void {
     this.close();
-    // No ICE servers: the appliance offers its own host addresses, and nothing else is asked.
-    const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+    // The appliance offers its own host addresses; the only ICE server ever asked is the clinic's
+    // TURN relay, when the server sent one with this member's fresh offer (src/rooms/relay.ts).
+    const pc = new RTCPeerConnection({ iceServers: this.#iceServers, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
     this.#pc = pc;
     this.#answered = false;
     this.#early = [];
