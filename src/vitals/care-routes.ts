@@ -17,6 +17,7 @@ import { readingsOf } from "./readings.ts";
 import { MEASURES, measureName, vitalsChart } from "./chart.ts";
 import { CLEAR_AFTER, RAISE_AFTER, setThreshold, thresholdsOf } from "./thresholds.ts";
 import { vitalsStrings } from "./strings.ts";
+import { provideVitalsExport } from "./fhir.ts";
 
 const CARER = { allow: ["clinician"] as const, item: { kind: "person", param: "personId", relations: ["carer"] } as const };
 const WEEK_MS = 7 * 86_400_000;
@@ -118,6 +119,7 @@ ${alerting.length ? html`<p><strong>${fill(s.homeAlerting, { n: alerting.length 
 
 export function vitalsCareRoutes(hearth: Hearth) {
   extendHome(hearth, "vitals", (_request, viewer, locale) => (viewer.role === "clinician" ? homeLine(hearth, viewer.id, locale) : null));
+  provideVitalsExport(hearth);
   return new Elysia({ name: "vitals-care" })
     .get("/vitals/patients/:personId", async ({ request, params }) => htmlResponse(await patientPage(hearth, request, params.personId), 200, { "cache-control": "no-store" }), {
       params: t.Object({ personId: t.Integer({ minimum: 1 }) }),

@@ -14,6 +14,8 @@ import { startPairing } from "./pairing.ts";
 import { completePairing } from "./pairing.ts";
 import { readingsOf } from "./readings.ts";
 import { vitalsObservations } from "./fhir.ts";
+import { exportPatient } from "../clinic/record/export.ts";
+import { uuidFor } from "../clinic/record/fhir.ts";
 
 let server: TestServer;
 let admin: Client, clinician: Client, patient: Client, other: Client;
@@ -165,7 +167,7 @@ describe("FHIR", () => {
     await d.send("8310-5", "Cel", [36.8]);
     await d.send("29463-7", "kg", [70.1]);
     const readings = await readingsOf(server.hearth, clinician.personId, patient.personId);
-    const obs = vitalsObservations(readings, `Patient/${patient.personId}`);
+    const obs = vitalsObservations(readings, patient.personId);
     const codes = obs.map((o) => (o.code as { coding: { code: string }[] }).coding[0]!.code);
     expect(codes).toContain("85354-9");
     expect(codes).toContain("59408-5");
@@ -190,5 +192,10 @@ describe("FHIR", () => {
     }
     const wrong = { ...obs[0]!, status: "done" };
     expect(validate(wrong)).toBe(false);
+    // The record's FHIR export carries them, with the patient as subject.
+    const exported = await exportPatient(server.hearth, clinician.personId, patient.personId, []);
+    const inExport = (exported.entry as { resource: { resourceType: string; id: string; subject?: { reference: string } } }[]).map((e) => e.resource).filter((r) => r.resourceType === "Observation" && obs.some((o) => o.id === r.id));
+    expect(inExport).toHaveLength(obs.length);
+    expect(inExport[0]!.subject!.reference).toBe(`urn:uuid:${uuidFor("person", patient.personId)}`);
   });
 });

@@ -4,7 +4,9 @@
 // subject. Blood pressure is the 85354-9 panel with systolic and diastolic components, built from
 // the readings one cuff measurement sent together (same device and time). Flagged readings are not
 // exported as values: an implausible or artefact reading is not an observation of the patient.
-import type { PatientReading } from "./readings.ts";
+import type { Hearth } from "../context.ts";
+import { provideExportEntries, refTo, uuidFor } from "../clinic/record/fhir.ts";
+import { readingsOf, type PatientReading } from "./readings.ts";
 
 const PROFILES: Record<string, { profile: string; display: string; unitDisplay: string }> = {
   "8867-4": { profile: "heartrate", display: "Heart rate", unitDisplay: "beats/minute" },
@@ -20,10 +22,11 @@ export type FhirObservation = Record<string, unknown> & { resourceType: "Observa
 const CATEGORY = [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "vital-signs", display: "Vital Signs" }], text: "Vital Signs" }];
 const loincCode = (code: string, display: string) => ({ coding: [{ system: "http://loinc.org", code, display }], text: display });
 const quantity = (value: number, unit: string) => ({ value, unit: UNIT_DISPLAY[unit] ?? unit, system: "http://unitsofmeasure.org", code: unit });
-const idOf = (r: PatientReading) => `vitals-${r.deviceId.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 40)}-${r.seq}`;
+// The record's export names every resource by a stable urn:uuid (clinic/record/fhir.ts).
+const idOf = (r: PatientReading) => uuidFor("vitals_reading", `${r.deviceId}:${r.seq}`);
 const trusted = (r: PatientReading) => r.flags.length === 0 && r.value !== null;
 
-export function observationOf(r: PatientReading, patientRef: string): FhirObservation | null {
+export function observationOf(r: PatientReading, patientId: number): FhirObservation | null {
   const p = PROFILES[r.loinc];
   if (!p || !trusted(r)) return null;
   return {
@@ -33,14 +36,14 @@ export function observationOf(r: PatientReading, patientRef: string): FhirObserv
     status: "final",
     category: CATEGORY,
     code: loincCode(r.loinc, p.display),
-    subject: { reference: patientRef },
+    subject: refTo("person", patientId),
     effectiveDateTime: new Date(r.measuredAt).toISOString(),
     valueQuantity: quantity(r.value!, r.unit),
     device: { display: r.deviceId },
   };
 }
 
-export function bloodPressureOf(systolic: PatientReading, diastolic: PatientReading, patientRef: string): FhirObservation {
+export function bloodPressureOf(systolic: PatientReading, diastolic: PatientReading, patientId: number): FhirObservation {
   return {
     resourceType: "Observation",
     id: idOf(systolic),
@@ -48,7 +51,7 @@ export function bloodPressureOf(systolic: PatientReading, diastolic: PatientRead
     status: "final",
     category: CATEGORY,
     code: loincCode(BP.panel, "Blood pressure panel with all children optional"),
-    subject: { reference: patientRef },
+    subject: refTo("person", patientId),
     effectiveDateTime: new Date(systolic.measuredAt).toISOString(),
     component: [
       { code: loincCode(BP.systolic, "Systolic blood pressure"), valueQuantity: quantity(systolic.value!, systolic.unit) },
@@ -59,18 +62,28 @@ export function bloodPressureOf(systolic: PatientReading, diastolic: PatientRead
 }
 
 /** Every exportable Observation among a patient's readings (the FHIR export calls this). */
-export function vitalsObservations(readings: PatientReading[], patientRef: string): FhirObservation[] {
+export function vitalsObservations(readings: PatientReading[], patientId: number): FhirObservation[] {
   const out: FhirObservation[] = [];
   const diastolic = new Map<string, PatientReading>();
   for (const r of readings) if (r.loinc === BP.diastolic && trusted(r)) diastolic.set(`${r.deviceId}|${r.measuredAt}`, r);
   for (const r of readings) {
     if (r.loinc === BP.systolic) {
       const d = diastolic.get(`${r.deviceId}|${r.measuredAt}`);
-      if (trusted(r) && d) out.push(bloodPressureOf(r, d, patientRef));
+      if (trusted(r) && d) out.push(bloodPressureOf(r, d, patientId));
       continue;
     }
-    const o = observationOf(r, patientRef);
+    const o = observationOf(r, patientId);
     if (o) out.push(o);
   }
   return out;
+}
+
+/** Adds each exported patient's vitals to the record's FHIR export (reads are audited by readingsOf). */
+export function provideVitalsExport(hearth: Hearth): void {
+  provideExportEntries(hearth, "vitals", async (scope, actorId) => {
+    const patients = scope.kind === "patient" ? [scope.patientId] : scope.patientIds;
+    const out: FhirObservation[] = [];
+    for (const id of patients) out.push(...vitalsObservations(await readingsOf(hearth, actorId, id, { limit: 100_000 }), id));
+    return out;
+  });
 }
