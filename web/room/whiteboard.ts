@@ -18,12 +18,18 @@ const SEND_EVERY_MS = 120;
 /** After the board refused a change for speed, this long before catching up with it. */
 const RESYNC_AFTER_MS = 1500;
 
+// Chromium and Firefox have the native base64 of Uint8Array (a large board decodes in a few ms);
+// older browsers go through btoa/atob.
+type Base64Native = { toBase64?: () => string };
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (s: string) => Uint8Array }).fromBase64;
 const b64 = (u: Uint8Array) => {
+  const native = (u as Base64Native).toBase64;
+  if (native) return native.call(u);
   let s = "";
   for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode(...u.subarray(i, i + 0x8000));
   return btoa(s);
 };
-const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+const unb64 = (s: string) => (fromBase64 ? fromBase64(s) : Uint8Array.from(atob(s), (c) => c.charCodeAt(0)));
 
 export class WhiteboardPanel {
   /** Marks this page's own changes (what is sent, and what undo may take back). */
