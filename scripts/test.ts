@@ -30,6 +30,8 @@ const NEEDS: { pkg: string; present: () => boolean }[] = [
   { pkg: "libc6-arm64-cross", present: () => existsSync("/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1") },
   { pkg: "coturn", present: () => existsSync("/usr/bin/turnserver") },
   { pkg: "iproute2", present: () => onPath("ip", "-V") },
+  // NAT and a UDP-blocking firewall in the network namespaces of tests/e2e/reach.test.ts.
+  { pkg: "nftables", present: () => onPath("nft", "-v") },
 ];
 function onPath(cmd: string, arg: string): boolean {
   return spawnSync(cmd, [arg], { stdio: "ignore" }).error === undefined;
