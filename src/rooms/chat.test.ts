@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
 import { RoomSocket } from "../../tests/room-socket.ts";
 import { findSession } from "../clinic/sessions.ts";
 import { CHAT_MAX_LENGTH } from "./chat-protocol.ts";
@@ -36,6 +36,13 @@ async function admitted(g: GroupFixture, clinician: RoomSocket, cookie: string):
   return m;
 }
 
+/** Messages are shown first and stored right behind: waits until the session has `n` rows (and `hidden` hidden). */
+function stored(sessionId: number, n: number, hidden = 0): Promise<void> {
+  const count = () =>
+    world.hearth.db.query<{ n: number; h: number }, [number]>("SELECT count(*) AS n, count(hidden_at) AS h FROM chat_messages WHERE session_id = ?").get(sessionId)!;
+  return until(() => count().n === n && count().h === hidden, 3000, `${n} stored messages`);
+}
+
 const texts = (s: RoomSocket) => s.all("chat").flatMap((c) => c.messages.map((m) => m.text));
 
 describe("chat", () => {
@@ -57,6 +64,7 @@ describe("chat", () => {
     await a.next("chat", (c) => c.messages[0]?.text === "Welcome");
     expect(texts(a)).not.toContain("Only for you, please");
 
+    await stored(g.sessionId, 3);
     const rows = world.hearth.db.query<{ body: Uint8Array; audience: string }, [number]>("SELECT body, audience FROM chat_messages WHERE session_id = ? ORDER BY id").all(g.sessionId);
     expect(rows.map((r) => r.audience)).toEqual(["everyone", "facilitators", "everyone"]);
     for (const r of rows) expect(new TextDecoder().decode(r.body)).not.toContain("Hello");
@@ -106,6 +114,7 @@ describe("chat", () => {
     expect((await lateMember.next("chat", (c) => c.catchUp)).messages).toEqual([]);
     const lead = await open(g, g.clinician);
     expect((await lead.next("chat", (c) => c.catchUp)).messages).toEqual([expect.objectContaining({ id, text: "something unkind", hidden: true })]);
+    await stored(g.sessionId, 1, 1);
     expect((await chatOf(world.hearth, g.sessionId))[0]!.hidden).toBe(true);
     const audit = world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.hidden' AND subject = ?").get(`group_session:${g.sessionId}`);
     expect(audit?.n).toBe(1);
@@ -172,6 +181,7 @@ describe("chat screens (feature.ts)", () => {
       ["hello", "everyone"],
     ]);
     expect(chats("b").map((m) => m.text)).toEqual(["hello"]);
+    await stored(g.sessionId, 2);
     expect((await chatOf(world.hearth, g.sessionId)).map((e) => e.diverted)).toEqual([true, false]);
     room.end(null);
   });
@@ -191,6 +201,7 @@ describe("the chat transcript", () => {
     await clinician.next("chat-hidden");
     clinician.send({ type: "end" });
     await clinician.next("ended");
+    await stored(g.sessionId, 2, 1);
 
     const path = `${world.url}/groups/${g.groupId}/sessions/${g.sessionId}/chat`;
     const reads = () => world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.transcript.read' AND subject = ?").get(`group_session:${g.sessionId}`)!.n;

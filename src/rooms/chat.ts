@@ -1,4 +1,5 @@
 import type { Hearth } from "../context.ts";
+import { log } from "../log.ts";
 import { fill } from "../ui/i18n.ts";
 import { CHAT_MAX_LENGTH, type ChatView } from "./chat-protocol.ts";
 import type { FeatureMember, RoomFeature, RoomFeatureContext } from "./feature.ts";
@@ -48,15 +49,30 @@ export interface NewChatMessage {
   at: number;
 }
 
+/** The last message id given out, per database: every chat row of this process is written here. */
+const lastIds = new WeakMap<Hearth["db"], number>();
+
+/**
+ * The id the next message will be stored under, given out before it is sealed, so a live room
+ * can show a message (hide needs its id) without waiting for the seal. One process owns the
+ * database, and `hearth demo` refuses a database with anything in it.
+ */
+export function nextChatId(hearth: Hearth): number {
+  const last = lastIds.get(hearth.db) ?? hearth.db.query<{ id: number | null }, []>("SELECT max(id) AS id FROM chat_messages").get()!.id ?? 0;
+  lastIds.set(hearth.db, last + 1);
+  return last + 1;
+}
+
 /** Seals and stores one message (the name as it is now, with the text); returns its id. */
-export async function saveChatMessage(hearth: Hearth, m: NewChatMessage): Promise<number> {
+export async function saveChatMessage(hearth: Hearth, m: NewChatMessage, id = nextChatId(hearth)): Promise<number> {
   const body = await hearth.vault.sealJson({ name: m.name, text: m.text });
-  return hearth.db
-    .query<{ id: number }, [number, number, string, number, number, number, Uint8Array]>(
-      `INSERT INTO chat_messages (session_id, person_id, audience, diverted, from_facilitator, sent_at, body)
-       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+  hearth.db
+    .query(
+      `INSERT INTO chat_messages (id, session_id, person_id, audience, diverted, from_facilitator, sent_at, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     )
-    .get(m.sessionId, m.personId, m.to, m.diverted ? 1 : 0, m.fromFacilitator ? 1 : 0, m.at, body)!.id;
+    .run(id, m.sessionId, m.personId, m.to, m.diverted ? 1 : 0, m.fromFacilitator ? 1 : 0, m.at, body);
+  return id;
 }
 
 /** Hides a message from the members; it stays, marked, for the facilitators. Audited. */
@@ -99,8 +115,13 @@ export async function chatOf(hearth: Hearth, sessionId: number): Promise<ChatEnt
 export class Chat implements RoomFeature<ChatMessage["type"]> {
   readonly types = ["chat-send", "chat-hide"] as const;
   #log: ChatEntry[] = [];
-  /** Messages go out one at a time, in the order they came in (sealing is asynchronous). */
+  /** Messages go out one at a time, in the order they came in (screening is asynchronous). */
   #queue: Promise<unknown>;
+  /**
+   * Sealing and storing, in the same order, behind the showing: a seal can take tens of ms on a
+   * busy box, and the room should not wait for it. A hide is written behind its message's insert.
+   */
+  #store: Promise<unknown> = Promise.resolve();
   /** Per member: the last message id when they were admitted; they see only what came after. */
   readonly #since = new Map<number, number>();
   readonly #budget = new Map<number, { tokens: number; at: number }>();
@@ -122,6 +143,15 @@ export class Chat implements RoomFeature<ChatMessage["type"]> {
     }
     if (!this.#withinBudget(member)) return Promise.resolve(this.ctx.refuse(member, "chat-too-fast", s.chatTooFast, msg.type));
     return this.#run(() => this.#post(member, msg.to, text));
+  }
+
+  #stored(fn: () => Promise<unknown>): void {
+    this.#store = this.#store.then(fn).catch((err: Error) => log.error("chat message not stored", { session: this.ctx.sessionId, kind: err.name }));
+  }
+
+  /** Waits until everything shown so far is stored (tests, the end of the session). */
+  flushed(): Promise<unknown> {
+    return this.#store;
   }
 
   #run(fn: () => Promise<void>): Promise<void> {
@@ -146,7 +176,8 @@ export class Chat implements RoomFeature<ChatMessage["type"]> {
     const fromFacilitator = this.ctx.isFacilitator(member);
     const at = this.ctx.now();
     const message = { sessionId: this.ctx.sessionId, personId: member.personId, name: member.name, fromFacilitator, to, diverted, text, at };
-    const id = await saveChatMessage(this.ctx.hearth, message);
+    const id = nextChatId(this.ctx.hearth);
+    this.#stored(() => saveChatMessage(this.ctx.hearth, message, id));
     const entry: ChatEntry = { id, personId: member.personId, memberId: member.id, name: member.name, fromFacilitator, to, diverted, text, at, hidden: false };
     this.#log.push(entry);
     for (const m of this.ctx.admitted()) {
@@ -160,7 +191,8 @@ export class Chat implements RoomFeature<ChatMessage["type"]> {
     if (!entry) return this.ctx.refuse(facilitator, "chat-no-such-message", toolStrings(facilitator.locale).chatNoSuchMessage, "chat-hide");
     if (entry.hidden) return;
     entry.hidden = true;
-    hideChatMessage(this.ctx.hearth, this.ctx.sessionId, entry.id, facilitator.personId, entry.personId, this.ctx.now());
+    const at = this.ctx.now();
+    this.#stored(async () => hideChatMessage(this.ctx.hearth, this.ctx.sessionId, entry.id, facilitator.personId, entry.personId, at));
     this.ctx.broadcast({ type: "chat-hidden", messageId: entry.id });
   }
 
