@@ -63,6 +63,7 @@ export function dashboardRoutes(hearth: Hearth) {
         });
         const done = query.done === "assigned" ? s.assigned : query.done === "ended" ? s.ended : null;
         const main = html`<p><a href="/groups/${group.id}">${group.name}</a></p><h1>${s.recordTitle}</h1>${okNotice(done)}
+<p><a href="/groups/${group.id}/record/billing">${s.billingLink}</a></p>
 <section class="card" aria-labelledby="members-title"><h2 id="members-title">${s.membersTitle}</h2>
 <div class="table-wrap"><table class="dashboard"><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${s.colLatest}</th><th scope="col">${s.colInsights}</th></tr></thead>
 <tbody>${rows}</tbody></table></div></section>

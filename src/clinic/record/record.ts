@@ -9,6 +9,7 @@ import { measureRoutes } from "./measure-routes.ts";
 import { alertsFragment, dashboardRoutes } from "./dashboard-routes.ts";
 import { noteRoutes } from "./note-routes.ts";
 import { exportRoutes } from "./export-routes.ts";
+import { billingRoutes } from "./billing-routes.ts";
 
 
 /**
@@ -28,5 +29,5 @@ export function recordRoutes(hearth: Hearth) {
     return role === "patient" ? [{ href: "/record/measures", label: s.navMeasures }, { href: "/record/notes", label: s.navNotes }] : [];
   });
   extendHome(hearth, "record", (_request, viewer, locale) => (viewer.role === "clinician" ? html`${alertsFragment(hearth, viewer.id, locale)}` : null));
-  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth)).use(exportRoutes(hearth));
+  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth)).use(exportRoutes(hearth)).use(billingRoutes(hearth));
 }

@@ -22,6 +22,7 @@ import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
 import safetyRoom from "./0061_safety_room.sql" with { type: "text" };
 import recordMeasures from "./0070_record_measures.sql" with { type: "text" };
 import recordNotes from "./0071_record_notes.sql" with { type: "text" };
+import recordBilling from "./0072_record_billing.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
@@ -50,4 +51,5 @@ export const migrations: Migration[] = [
   { name: "0061_safety_room", sql: safetyRoom },
   { name: "0070_record_measures", sql: recordMeasures },
   { name: "0071_record_notes", sql: recordNotes },
+  { name: "0072_record_billing", sql: recordBilling },
 ];
