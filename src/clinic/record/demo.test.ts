@@ -1,7 +1,7 @@
 /**
  * `hearth demo` holds a clinical record worth looking at: months of PHQ-9 and GAD-7 answers with
  * some reliable improvements and a reliable worsening (by the same Jacobson–Truax rule the pages
- * use), the attendance they were asked before, and notes for the latest sessions.
+ * use), the attendance they were asked before, and notes for the latest sessions, and fees and payments for invoices.
  */
 import { afterAll, expect, test } from "bun:test";
 import { tempDir, testConfig } from "../../../tests/harness.ts";
@@ -35,5 +35,7 @@ test("the demo's record: months of measures, reliable changes both ways, notes",
   const notes = hearth.db.query<{ n: number; groups: number }, []>("SELECT count(*) AS n, sum(person_id IS NULL) AS groups FROM clinical_notes").get()!;
   expect(notes.groups).toBe(3);
   expect(notes.n).toBeGreaterThan(6);
+  const billing = hearth.db.query<{ fees: number; payments: number }, []>("SELECT (SELECT count(*) FROM group_fees) AS fees, (SELECT count(*) FROM payments) AS payments").get()!;
+  expect(billing).toEqual({ fees: 3, payments: 12 });
   hearth.db.close();
 }, 60_000);

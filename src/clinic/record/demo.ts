@@ -7,6 +7,8 @@ import { isMeasureLanguage, type InstrumentId } from "./instruments.ts";
 import { assignMeasure, assignmentById, recordResponse } from "./measures.ts";
 import { createNote } from "./notes.ts";
 import { heldSessions, sessionPresence } from "./attendance.ts";
+import { chargesOf, dayIn, recordPayment, setClinicDetails, setFee } from "./billing.ts";
+import { clinicZone } from "../schedule/schedules.ts";
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -16,8 +18,9 @@ const DAY = 24 * 60 * MIN;
  * of fortnightly sessions before the attendance demo's last three weeks, a PHQ-9 and a GAD-7
  * asked of every group before each session, answered the day before by most members, with
  * trajectories a clinician recognises (some reliably better, one reliably worse, the rest
- * steady), and draft notes for the latest session (signing needs the clinician's own passkey,
- * which demo people register from their links).
+ * steady), draft notes for the latest session (signing needs the clinician's own passkey,
+ * which demo people register from their links), and billing: the clinic's details, a fee per
+ * group, payments that leave some members owing, so each member has monthly invoices.
  */
 type Course = "better" | "slower" | "worse" | "steady";
 const COURSES: Course[] = ["better", "steady", "slower", "steady", "worse", "steady", "better", "steady", "steady", "slower", "steady", "worse"];
@@ -49,6 +52,7 @@ export async function recordDemo(hearth: Hearth, clinic: DemoClinic): Promise<vo
   const db = hearth.db;
   const now = hearth.now();
   const patients = clinic.patients.map((p) => p.id);
+  setClinicDetails(hearth, { name: "Hearth Demo Counselling", address: "12 Maple Street\nSpringfield", phone: "555-0100", taxId: "12-3456789", npi: "1234567893" }, clinic.admin.id);
   for (const [gi, group] of clinic.groups.entries()) {
     // Fortnightly sessions from 26 weeks ago up to 4 weeks ago, each 90 minutes at 18:00.
     const first = new Date(now - 26 * 7 * DAY);
@@ -93,6 +97,15 @@ export async function recordDemo(hearth: Hearth, clinic: DemoClinic): Promise<vo
           await recordResponse(hearth, a, { personId: memberId, answers: answersFor(inst === "phq9" ? 9 : 7, Math.max(total, item9), item9), difficulty: total >= 10 ? 1 : 0, language }, s.openedAt - DAY + pi * MIN);
         }
       }
+    }
+    // Billing: a fee per group; most members paid for all but their last two sessions.
+    setFee(hearth, group.id, { cents: [8500, 6000, 7500][gi % 3]!, currency: "USD" }, group.clinicianId);
+    for (const [mi, memberId] of group.memberIds.entries()) {
+      const charges = chargesOf(hearth, group.id, memberId);
+      const paid = charges.slice(0, Math.max(0, charges.length - (mi % 2 === 0 ? 2 : 0)));
+      if (!paid.length) continue;
+      const method = (["insurer", "card-terminal", "cash"] as const)[mi % 3]!;
+      await recordPayment(hearth, { personId: memberId, groupId: group.id, amountCents: paid.reduce((t, c) => t + c.cents, 0), method, receivedOn: dayIn(clinicZone(hearth), now - 3 * DAY), by: group.clinicianId });
     }
     // Draft notes for the latest session anyone attended: the group note and one per attending member.
     const last = [...sessions].reverse().find((s) => s.closedAt !== null && sessionPresence(db, s.id, now).size > 0);
