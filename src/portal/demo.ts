@@ -3,9 +3,11 @@ import type { DemoClinic } from "../demo/clinic.ts";
 import { sealNewEntry, sealVersion } from "../../web/portal/journal-crypto.ts";
 import { addVersion, clinicIdentityOf, createClinicJournalKey, createEntry } from "./journals.ts";
 import { addMessage, careTeamOf, startThread, threadById } from "./messages.ts";
+import { addComment, assign, assignmentById, saveAnswers } from "./worksheets.ts";
 
 /**
- * The demo clinic's portal: a journal and a conversation for its first patient. A
+ * The demo clinic's portal: a journal and a conversation for its first patient, this week's
+ * thought record for the first group (one submitted and commented on). A
  * passkey-protected journal can only be made in its owner's browser, from their passkey, so the
  * demo journal is protected by the clinic's key (the fallback for passkeys without PRF, labelled
  * so on the page), with a few entries and one edited entry. Everyone else sets theirs up on
@@ -20,6 +22,7 @@ const ENTRIES = [
 export async function portalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
   await journalDemo(hearth, clinic);
   await messagesDemo(hearth, clinic);
+  await worksheetsDemo(hearth, clinic);
 }
 
 async function journalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
@@ -48,4 +51,16 @@ export async function messagesDemo(hearth: Hearth, clinic: DemoClinic): Promise<
     body: "I have a medical appointment on Thursday evening. Can I still get the worksheet?",
   });
   await addMessage(hearth, threadById(hearth, threadId)!, clinician, "Of course. I will leave it in your portal; bring it the week after. Good luck with the appointment.");
+}
+
+/** The first group's members get this week's thought record; the first patient has already submitted theirs. */
+export async function worksheetsDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
+  const group = clinic.groups[0];
+  if (!group) return;
+  const dueOn = new Date(hearth.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+  const [first] = assign(hearth, { templateRef: "std:cbt-thought-record", patientIds: group.memberIds, groupId: group.id, by: group.clinicianId, dueOn });
+  const a = assignmentById(hearth, first!);
+  if (!a) return;
+  await saveAnswers(hearth, a, { 0: [["Waiting for the bus, crowded", "They all think I look strange", "Anxious 80%", "Someone looked twice", "Most people were on their phones", "People are busy with their own day", "Anxious 40%"]] }, true);
+  await addComment(hearth, assignmentById(hearth, first!)!, group.clinicianId, "A clear record. Notice how the anxiety halved once you looked at the evidence.");
 }

@@ -7,7 +7,8 @@
  * new passkey, the old one revoked, the recovery key opens the old entries again. Every page
  * passes axe with no serious or critical violation. Messaging: the patient writes to their care
  * team, the clinician sees the unread count on the nav, reads and replies, and the patient sees
- * theirs, with the crisis link and the retention policy on the page.
+ * theirs, with the crisis link and the retention policy on the page. Worksheets: A gives the
+ * patient a thought record, which they fill in, submit, and read A's comment on.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -236,5 +237,41 @@ test("messaging: a thread both ways, with the unread count on the nav", async ()
   await pat.page.getByText("Glad to hear it. Keep practising.").waitFor();
   await pat.page.getByText("Cleo Clinician").waitFor();
   expect(await nav(pat).getByRole("link", { name: "Messages", exact: true }).count()).toBe(1);
+  expect(axeProblems).toEqual([]);
+}, 120_000);
+
+test("worksheets: a thought record given, filled in, submitted and commented on", async () => {
+  const nav = (p: Person) => p.page.getByRole("navigation", { name: "Main" });
+  await a.page.goto("/portal/worksheets");
+  await axe(a.page, "worksheets (clinician)");
+  await a.page.getByLabel("Worksheet", { exact: true }).selectOption({ label: "CBT thought record" });
+  await a.page.getByLabel("To", { exact: true }).selectOption({ label: "Pat Patient" });
+  await a.page.getByLabel("Due date").fill("2099-01-15");
+  await a.page.getByRole("button", { name: "Give the worksheet" }).click();
+  await a.page.getByText("Worksheet given to 1 person.").waitFor();
+
+  await pat.page.goto("/");
+  await nav(pat).getByRole("link", { name: "Worksheets" }).click();
+  await pat.page.getByRole("link", { name: "CBT thought record" }).click();
+  await axe(pat.page, "a worksheet to fill in");
+  await pat.page.getByRole("textbox", { name: "Situation, row 1" }).fill("Waiting for the bus");
+  await pat.page.getByRole("textbox", { name: "Automatic thoughts, row 1" }).fill("They think I look strange");
+  await pat.page.getByRole("button", { name: "Save draft" }).click();
+  await pat.page.getByText("Draft saved.").waitFor();
+  expect(await pat.page.getByRole("textbox", { name: "Situation, row 1" }).inputValue()).toBe("Waiting for the bus");
+  await pat.page.getByRole("textbox", { name: "Balanced thought, row 1" }).fill("People are busy with their own day");
+  await pat.page.getByRole("button", { name: "Submit" }).click();
+  await pat.page.getByText("Cleo Clinician can now read it.").waitFor();
+
+  await a.page.goto("/portal/worksheets");
+  await a.page.getByRole("link", { name: "CBT thought record" }).click();
+  expect(await a.page.getByRole("textbox", { name: "Balanced thought, row 1" }).inputValue()).toBe("People are busy with their own day");
+  await a.page.getByRole("textbox", { name: "Comment", exact: true }).fill("Well noticed. Try it again on Thursday.");
+  await a.page.getByRole("button", { name: "Add the comment" }).click();
+  await a.page.getByText("Well noticed. Try it again on Thursday.").waitFor();
+  await axe(a.page, "a submitted worksheet");
+
+  await pat.page.reload();
+  await pat.page.getByText("Well noticed. Try it again on Thursday.").waitFor();
   expect(axeProblems).toEqual([]);
 }, 120_000);
