@@ -2,6 +2,7 @@ import type { Hearth } from "../context.ts";
 import { provideGroupMembership, provideItemGroup } from "../identity/policy.ts";
 import { groupOfMaterial } from "./materials/store.ts";
 import { scheduleStrings } from "./schedule/strings.ts";
+import { intakeStrings } from "./intake/strings.ts";
 import { onInvitationAccepted, type Invitation } from "../identity/invitations.ts";
 import { extendHome, extendNav } from "../identity/extensions.ts";
 import { log } from "../log.ts";
@@ -23,6 +24,7 @@ export async function startClinic(hearth: Hearth): Promise<void> {
   extendNav(hearth, "clinic-calendar", (locale, role) =>
     role === "admin" ? [{ href: "/admin/clinic", label: scheduleStrings(locale).navClinic }] : [{ href: "/calendar", label: scheduleStrings(locale).navCalendar }],
   );
+  extendNav(hearth, "clinic-intake", (locale, role) => (role === "clinician" ? [{ href: "/intake", label: intakeStrings(locale).navIntake }] : []));
   extendHome(hearth, "clinic", (_request, viewer, locale) => homeSection(hearth, viewer, locale));
   const seal = () => sealLegacyNames(hearth).catch((err) => log.error("group names could not be sealed", { kind: (err as Error).name }));
   hearth.vault.onUnlock(() => void seal());

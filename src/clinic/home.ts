@@ -9,6 +9,7 @@ import { liveSessionOf } from "./sessions.ts";
 import { sessionPath } from "./views.ts";
 import { plannedSessions } from "./schedule/schedules.ts";
 import { scheduleStrings } from "./schedule/strings.ts";
+import { intakeStrings } from "./intake/strings.ts";
 import { whenText } from "./schedule/views.ts";
 
 /** The next session of a group that is not over and not cancelled, within eight weeks. */
@@ -70,7 +71,12 @@ async function clinicianLive(hearth: Hearth, personId: number, locale: Locale): 
 export async function homeSection(hearth: Hearth, viewer: { id: number; role: Role }, locale: Locale): Promise<Html | null> {
   if (viewer.role === "clinician") return clinicianLive(hearth, viewer.id, locale);
   if (viewer.role !== "patient" && viewer.role !== "guest") return null;
-  if (!groupIdsOf(hearth.db, viewer.id, ["member", "guest"]).length) return null;
+  if (!groupIdsOf(hearth.db, viewer.id, ["member", "guest"]).length) {
+    // Invited to the clinic rather than to a group: the intake comes first.
+    if (viewer.role !== "patient") return null;
+    const si = intakeStrings(locale);
+    return html`<section class="card" aria-labelledby="intake-card"><h2 id="intake-card">${si.title}</h2><p>${si.homeCard}</p><p><a class="button" href="/intake">${si.homeCardLink}</a></p></section>`;
+  }
   const s = clinicStrings(locale);
   // A live region around the refreshed list: a Join button that appears is announced.
   return html`<section aria-labelledby="my-groups-title"><h2 id="my-groups-title">${s.homeGroupsTitle}</h2>

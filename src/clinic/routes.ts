@@ -21,6 +21,7 @@ import { schedulerOf } from "./schedule/scheduler.ts";
 import { clinicZone, openLeadMinutes, schedulesOf } from "./schedule/schedules.ts";
 import { scheduleSection } from "./schedule/views.ts";
 import { materialRoutes, materialsSection } from "./materials/routes.ts";
+import { intakeRoutes } from "./intake/routes.ts";
 import { groupAttendanceSection } from "../rooms/attendance-routes.ts";
 import {
   cofacilitatorSection,
@@ -104,6 +105,7 @@ export function clinicRoutes(hearth: Hearth, rooms: LiveRooms) {
     .use(scheduleRoutes(hearth))
     .use(calendarRoutes(hearth, materialsSection(hearth)))
     .use(materialRoutes(hearth))
+    .use(intakeRoutes(hearth))
     .get(
       "/groups",
       async ({ request }) => {

@@ -9,6 +9,7 @@ import notify from "./0022_notify.sql" with { type: "text" };
 import schedules from "./0023_schedules.sql" with { type: "text" };
 import materials from "./0024_materials.sql" with { type: "text" };
 import calendarFeeds from "./0025_calendar_feeds.sql" with { type: "text" };
+import intake from "./0026_intake.sql" with { type: "text" };
 import rooms from "./0030_rooms.sql" with { type: "text" };
 import chat from "./0031_chat.sql" with { type: "text" };
 import polls from "./0032_polls.sql" with { type: "text" };
@@ -39,6 +40,7 @@ export const migrations: Migration[] = [
   { name: "0023_schedules", sql: schedules },
   { name: "0024_materials", sql: materials },
   { name: "0025_calendar_feeds", sql: calendarFeeds },
+  { name: "0026_intake", sql: intake },
   { name: "0030_rooms", sql: rooms },
   { name: "0031_chat", sql: chat },
   { name: "0032_polls", sql: polls },
