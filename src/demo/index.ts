@@ -3,6 +3,7 @@ import { createDemoClinic, type DemoClinic } from "./clinic.ts";
 import { scheduleDemo } from "../clinic/demo.ts";
 import { safetyDemo } from "../safety/demo.ts";
 import { attendanceDemo } from "../rooms/attendance-demo.ts";
+import { whiteboardDemo } from "../rooms/whiteboard-demo.ts";
 import { roomToolsDemo } from "../rooms/tools-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
 import { vitalsDemo } from "../vitals/demo.ts";
@@ -26,6 +27,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   { name: "schedules, sessions, materials and reminders", run: scheduleDemo },
   { name: "safety", run: safetyDemo },
   { name: "attendance", run: attendanceDemo },
+  { name: "whiteboards", run: whiteboardDemo },
   { name: "room chat and polls", run: roomToolsDemo },
   { name: "portal", run: portalDemo },
   { name: "vitals", run: vitalsDemo },

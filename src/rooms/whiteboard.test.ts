@@ -306,3 +306,29 @@ describe("whiteboard picture", () => {
     expect(world.hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM materials").get()!.n).toBe(before + 1);
   });
 });
+
+describe("whiteboard in the demo clinic", () => {
+  test("each demo group's latest past session has a saved board with the evening's notes", async () => {
+    const { openHearth } = await import("../server.ts");
+    const { tempDir, testConfig } = await import("../../tests/harness.ts");
+    const { createDemoClinic } = await import("../demo/clinic.ts");
+    const { attendanceDemo } = await import("./attendance-demo.ts");
+    const { whiteboardDemo } = await import("./whiteboard-demo.ts");
+    const { heldSessionsOf } = await import("./attendance.ts");
+    const dir = tempDir();
+    const hearth = await openHearth(testConfig(dir.path));
+    try {
+      const clinic = await createDemoClinic(hearth);
+      await attendanceDemo(hearth, clinic);
+      await whiteboardDemo(hearth, clinic);
+      for (const group of clinic.groups) {
+        const doc = new Y.Doc();
+        Y.applyUpdate(doc, (await loadBoard(hearth, heldSessionsOf(hearth.db, group.id, 1)[0]!.id))!);
+        expect(doc.getArray<BoardItem>(BOARD_ITEMS).toArray().some((i) => i.kind === "sticky")).toBe(true);
+      }
+    } finally {
+      hearth.db.close();
+      dir.remove();
+    }
+  });
+});
