@@ -3,6 +3,7 @@ import type { FeatureFactory } from "./feature.ts";
 import { Hands } from "./hands.ts";
 import { Safety } from "./safety.ts";
 import { Whiteboard } from "./whiteboard.ts";
+import { VitalsTile } from "../vitals/room-tile.ts";
 import { Polls } from "./polls.ts";
 
 /** Every room's tools, in the order chat screens are asked (feature.ts). One line per feature. */
@@ -12,4 +13,5 @@ export const roomFeatures: readonly FeatureFactory[] = [
   (ctx) => new Whiteboard(ctx),
   (ctx) => new Polls(ctx),
   (ctx) => new Safety(ctx),
+  (ctx) => new VitalsTile(ctx),
 ];

@@ -1,6 +1,7 @@
 import { t, type Static } from "elysia";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import type { TSchema } from "@sinclair/typebox";
+import type { VitalsServerMessage } from "../vitals/room-protocol.ts";
 import type { Source } from "./router.ts";
 import type { IceServer } from "./relay.ts";
 import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
@@ -210,4 +211,5 @@ export type ServerMessage =
   | HandsServerMessage
   | PollsServerMessage
   | SafetyServerMessage
-  | WhiteboardServerMessage;
+  | WhiteboardServerMessage
+  | VitalsServerMessage;

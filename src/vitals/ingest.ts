@@ -7,6 +7,7 @@ import { verifyReading, type SignedReading } from "../../device/src/reading.ts";
 import { plausible } from "./plausible.ts";
 import { patientFor } from "./assignments.ts";
 import { evaluate } from "./thresholds.ts";
+import { newReadings } from "./live.ts";
 
 /** A device clock this far ahead of the appliance's is flagged. */
 export const SKEW_LIMIT_MS = 2 * 60 * 1000;
@@ -99,5 +100,6 @@ export async function ingest(hearth: Hearth, deviceId: string, publicKey: Uint8A
     // Thresholds see only attributed, unflagged readings, stored in the same transaction.
     for (const [patient, loinc, value] of trusted) evaluate(hearth, patient, loinc, value);
   })();
+  newReadings(hearth, new Set(trusted.map(([patient]) => patient)));
   return answer;
 }

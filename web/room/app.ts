@@ -20,6 +20,7 @@ import { HandsPanel } from "./hands.ts";
 import { PollsPanel } from "./polls.ts";
 import { RoomSafety } from "./safety.ts";
 import { WhiteboardPanel } from "./whiteboard.ts";
+import { VitalsTiles } from "./vitals.ts";
 import { whiteboardStrings } from "../../src/rooms/whiteboard-strings.ts";
 
 type Phase = "connecting" | "waiting" | "room" | "final";
@@ -67,6 +68,7 @@ export class SessionPage {
   readonly hands: HandsPanel;
   readonly polls: PollsPanel;
   readonly safety: RoomSafety;
+  readonly vitals = new VitalsTiles();
   readonly board: WhiteboardPanel;
 
   constructor(readonly root: HTMLElement) {
@@ -207,6 +209,8 @@ export class SessionPage {
         return this.board.handle(msg);
       case "poll":
         return this.polls.handle(msg);
+      case "vitals":
+        return this.vitals.handle(msg);
       case "error":
         return this.#error(msg);
     }
@@ -372,6 +376,7 @@ export class SessionPage {
       this.grid.render({ selfId: this.selfId, members: this.members, speaking: this.speaking, spokeAt: this.spokeAt });
       this.people.render(this.selfId, this.members, this.speaking);
       this.hands.render();
+      this.vitals.render();
       this.board.renderDrawers();
       this.speakers.update(this.link.remotes());
       this.#shareButton();
