@@ -21,13 +21,14 @@ export function whiteboardPanel(locale: Locale, role: RoomRole): Html {
 <p id="board-status" class="muted" role="status"></p>
 <div id="board-tools" class="board-tools" role="toolbar" aria-label="${s.tools}">
 ${tool("pen", s.pen, true)}${tool("line", s.line)}${tool("rect", s.rectangle)}${tool("ellipse", s.ellipse)}${tool("sticky", s.sticky)}${tool("text", s.text)}${tool("eraser", s.eraser)}
-<label class="board-text-label" for="board-text">${s.textPrompt}</label><input id="board-text" maxlength="200" autocomplete="off">
+<label class="board-text-label" for="board-text">${s.textPrompt}</label><input id="board-text" maxlength="200" autocomplete="off" aria-describedby="board-text-hint"><span id="board-text-hint" class="visually-hidden">${s.textHint}</span>
 <label for="board-colour">${s.colour}</label><select id="board-colour">${BOARD_COLOURS.map((c, i) => html`<option value="${c}"${i === 0 ? html` selected` : ""}>${s[`colour${i}` as "colour0"]}</option>`)}</select>
 <button type="button" id="board-undo" class="secondary">${s.undo}</button><button type="button" id="board-redo" class="secondary">${s.redo}</button>
 ${facilitator ? html`<button type="button" id="board-clear" class="secondary" data-confirm="${s.clearConfirm}">${s.clear}</button><button type="button" id="board-export">${s.export}</button>` : ""}
 </div>
 <canvas id="board-canvas" class="board-canvas" width="${BOARD_WIDTH}" height="${BOARD_HEIGHT}" role="img" aria-label="${s.canvasLabel}" data-items="0"></canvas>
 <p id="board-size" class="hint"></p>
+<div class="visually-hidden"><h3 id="board-words-title">${s.boardWords}</h3><ul id="board-words" aria-labelledby="board-words-title"></ul></div>
 ${facilitator ? html`<fieldset id="board-drawers" class="board-drawers"><legend>${s.drawers}</legend><ul id="board-drawers-list"></ul></fieldset>` : ""}
 </section>`;
 }

@@ -57,7 +57,7 @@ async function drag(page: Page, from: [number, number], to: [number, number]): P
 
 async function openBoard(page: Page): Promise<void> {
   await page.getByRole("button", { name: "Whiteboard" }).click();
-  await page.getByRole("heading", { name: "Whiteboard" }).waitFor();
+  await page.getByRole("heading", { name: "Whiteboard", exact: true }).waitFor();
 }
 
 test("a clinician's stroke reaches both members and a late joiner; a member draws when let; undo; save as picture", async () => {
@@ -111,6 +111,12 @@ test("a clinician's stroke reaches both members and a late joiner; a member draw
   await until(async () => (await items(b!)) === 3, "the sticky note at B");
   await clinician!.getByRole("button", { name: "Undo" }).click();
   for (const page of [clinician!, b!, late]) await until(async () => (await items(page)) === 2, "the sticky note undone");
+  // Without a pointer: the text tool and Enter; the words are listed for screen readers everywhere.
+  await clinician!.getByRole("button", { name: "Text", exact: true }).click();
+  await clinician!.getByLabel("Text to place on the whiteboard").fill("Check the facts");
+  await clinician!.getByLabel("Text to place on the whiteboard").press("Enter");
+  await until(async () => (await items(late)) === 3, "the text at the late joiner");
+  expect(await late.locator("#board-words li").allTextContents()).toEqual(["Check the facts"]);
 
   // axe with the board open, as the clinician and as a member.
   const problems = [];

@@ -175,6 +175,18 @@ export class WhiteboardPanel {
       this.say(this.s.cleared);
     });
     maybeId("board-export")?.addEventListener("click", () => void this.#export());
+    // Without a pointer: Enter places the sticky note or text, each a little below the last.
+    byId<HTMLInputElement>("board-text").addEventListener("keydown", (e) => {
+      if (e.key !== "Enter" || !this.mayDraw) return;
+      e.preventDefault();
+      const input = e.currentTarget as HTMLInputElement;
+      const text = input.value.trim();
+      if (!text) return;
+      const kind = this.#tool === "text" ? "text" : "sticky";
+      const n = this.#items.length % 12;
+      this.#add({ id: crypto.randomUUID(), kind, color: this.#colour(), x: 40 + (n % 6) * 250, y: 40 + Math.floor(n / 6) * 200, text });
+      input.value = "";
+    });
     const c = this.#canvas;
     c.addEventListener("pointerdown", (e) => this.#down(e));
     c.addEventListener("pointermove", (e) => this.#move(e));
@@ -269,6 +281,7 @@ export class WhiteboardPanel {
   #paint(): void {
     const items = this.#items.toArray();
     this.#canvas.dataset.items = String(items.length);
+    this.#words(items);
     if (byId("board-panel").hidden) return;
     paintBoard(this.#ctx, items);
     const d = this.#drag;
@@ -280,6 +293,14 @@ export class WhiteboardPanel {
     } else if (d.tool === "line" || d.tool === "rect" || d.tool === "ellipse") {
       paintItem(this.#ctx, { id: "", kind: d.tool, color, size: 4, x1: d.x1, y1: d.y1, x2: d.x2, y2: d.y2 });
     }
+  }
+
+  /** The board's words, for screen readers (the canvas itself is a picture). */
+  #words(items: BoardItem[]): void {
+    const words = items.flatMap((i) => (i.kind === "sticky" || i.kind === "text" ? [i.text] : []));
+    const list = byId("board-words");
+    if (list.childElementCount === words.length && [...list.children].every((li, k) => li.textContent === words[k])) return;
+    list.replaceChildren(...words.map((w) => el("li", {}, w)));
   }
 
   #status(): void {
