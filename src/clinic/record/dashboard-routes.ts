@@ -46,7 +46,7 @@ export function dashboardRoutes(hearth: Hearth) {
         const sd0 = await baselines(hearth);
         const rows = [];
         for (const m of members) {
-          const p = await memberProgress(hearth, viewer.id, group.id, m.personId, { sessions, sd0 });
+          const p = await memberProgress(hearth, viewer.id, group.id, m.personId, { sessions, sd0, endsOnly: true });
           const latest = INSTRUMENTS.map((id) => {
             const r = p.history.filter((h) => h.instrument === id).at(-1);
             return r ? html`<span class="score band-${r.band.key}">${instrument(id).short} ${r.total} (${bandLabel(ctx.locale, r.band.key)})</span> ` : "";

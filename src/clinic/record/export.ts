@@ -38,7 +38,7 @@ async function addPatient(hearth: Hearth, out: Entries, actorId: number, patient
   for (const r of await historyOf(hearth, actorId, patientId, { groupIds })) out.add(questionnaireResponseResource(r), ...measureObservations(r));
   for (const meta of releasedNotesOf(hearth, patientId)) {
     if (!groupIds.includes(meta.groupId) || !meta.contentHash) continue;
-    const note = (await readNote(hearth, actorId, meta.id))!;
+    const note = (await readNote(hearth, actorId, meta.id, { audited: false }))!;
     const addenda = await addendaOf(hearth, meta.id);
     const text = [
       ...TEMPLATE_FIELDS[note.template].map((f) => `${f.toUpperCase()}\n${note.fields[f] ?? ""}`),

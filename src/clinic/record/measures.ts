@@ -193,15 +193,25 @@ export async function historyOf(
   hearth: Hearth,
   actorId: number,
   personId: number,
-  opts: { instrument?: InstrumentId; groupIds?: readonly number[]; since?: number } = {},
+  opts: { instrument?: InstrumentId; groupIds?: readonly number[]; since?: number; endsOnly?: boolean } = {},
 ): Promise<MeasureResponse[]> {
-  const rows = hearth.db
+  let rows = hearth.db
     .query<ResponseRow, [number, number]>(
       `SELECT id, assignment_id AS assignmentId, instrument, person_id AS personId, group_id AS groupId, answered_at AS answeredAt, content
        FROM measure_responses WHERE person_id = ? AND answered_at >= ? ORDER BY answered_at, id`,
     )
     .all(personId, opts.since ?? 0)
     .filter((r) => (!opts.instrument || r.instrument === opts.instrument) && (!opts.groupIds || opts.groupIds.includes(r.groupId)));
+  if (opts.endsOnly) {
+    // The first and the latest answer per measure, all a dashboard row needs: a group with years
+    // of answers opens four values per member, not hundreds.
+    const ends = new Set<ResponseRow>();
+    for (const id of new Set(rows.map((r) => r.instrument))) {
+      const same = rows.filter((r) => r.instrument === id);
+      ends.add(same[0]!).add(same.at(-1)!);
+    }
+    rows = rows.filter((r) => ends.has(r));
+  }
   const out: MeasureResponse[] = [];
   for (const r of rows) {
     const s = await hearth.vault.openJson<Sealed>(r.content);

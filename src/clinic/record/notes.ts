@@ -100,13 +100,16 @@ export async function createNote(
   }).immediate();
 }
 
-/** Opens a note for `actorId` (who the caller has checked may read it): audited. */
-export async function readNote(hearth: Hearth, actorId: number, id: number): Promise<Note | null> {
+/**
+ * Opens a note for `actorId` (who the caller has checked may read it): audited, unless the caller
+ * audits the whole reading itself (an export is one "record.exported" row naming the patient).
+ */
+export async function readNote(hearth: Hearth, actorId: number, id: number, opts: { audited?: boolean } = {}): Promise<Note | null> {
   const meta = noteMeta(hearth, id);
   if (!meta) return null;
   const row = hearth.db.query<{ content: Uint8Array }, [number]>("SELECT content FROM clinical_notes WHERE id = ?").get(id)!;
   const { fields } = await hearth.vault.openJson<{ fields: Note["fields"] }>(row.content);
-  audit(hearth, actorId, "clinical_note.read", id, meta.personId);
+  if (opts.audited !== false) audit(hearth, actorId, "clinical_note.read", id, meta.personId);
   return { ...meta, fields };
 }
 

@@ -27,9 +27,9 @@ export async function memberProgress(
   actorId: number,
   groupId: number,
   personId: number,
-  ctx: { sessions?: HeldSession[]; sd0?: Partial<Record<InstrumentId, Baseline>> } = {},
+  ctx: { sessions?: HeldSession[]; sd0?: Partial<Record<InstrumentId, Baseline>>; endsOnly?: boolean } = {},
 ): Promise<MemberProgress> {
-  const history = await historyOf(hearth, actorId, personId, { groupIds: [groupId] });
+  const history = await historyOf(hearth, actorId, personId, { groupIds: [groupId], endsOnly: ctx.endsOnly });
   const attendance = presence(hearth.db, ctx.sessions ?? heldSessions(hearth.db, groupId), personId);
   const insights = [...changeInsights(history, ctx.sd0 ?? (await baselines(hearth))), ...attendanceInsights(attendance)];
   for (const a of assignmentsOfGroup(hearth, groupId)) {
