@@ -11,6 +11,7 @@ import { uploadOnce } from "../../device/src/agent/uploader.ts";
 import { generateDeviceKey } from "../../device/src/reading.ts";
 import { completePairing, startPairing } from "./pairing.ts";
 import { answerAssignment, assignDevice } from "./assignments.ts";
+import { assignMeasure, submitResponse } from "../clinic/record/measures.ts";
 
 let world: RoomWorld;
 const sockets: RoomSocket[] = [];
@@ -46,6 +47,9 @@ test("only the facilitator sees a consenting patient's latest readings, live; fl
     while (outbox.count()) await uploadOnce(outbox, { url: world.url, deviceId: paired.deviceId });
   };
   await send(72);
+  // A PHQ-9 answered today in this group (total 7: mild).
+  const phq9 = assignMeasure(hearth, { instrument: "phq9", groupId: g.groupId, personId: patientId, by: g.clinicianIds[0]! });
+  await submitResponse(hearth, { personId: patientId, assignmentId: phq9, answers: [1, 1, 1, 1, 1, 1, 1, 0, 0], difficulty: null, language: "en" });
 
   const clinician = await open(g.sessionId, g.clinician);
   const members: RoomSocket[] = [];
@@ -57,13 +61,13 @@ test("only the facilitator sees a consenting patient's latest readings, live; fl
   }
   const [patient, other] = members as [RoomSocket, RoomSocket];
   const first = await clinician.next("vitals", (v) => v.memberId === patient.memberId);
-  expect(first.latest.map((l) => [l.label, l.value])).toEqual([["Heart rate", "72 /min"]]);
+  expect(first.latest.map((l) => [l.label, l.value])).toEqual([["Heart rate", "72 /min"], ["PHQ-9", "mild"]]);
 
   const mark = clinician.mark;
   await send(400); // implausible: stored flagged, not a new tile value
   await send(97, "59408-5", "%");
-  const live = await clinician.next("vitals", (v) => v.memberId === patient.memberId && v.latest.length === 2, mark);
-  expect(live.latest.map((l) => [l.label, l.value])).toEqual([["Heart rate", "72 /min"], ["Oxygen saturation", "97 %"]]);
+  const live = await clinician.next("vitals", (v) => v.memberId === patient.memberId && v.latest.length === 3, mark);
+  expect(live.latest.map((l) => [l.label, l.value])).toEqual([["Heart rate", "72 /min"], ["Oxygen saturation", "97 %"], ["PHQ-9", "mild"]]);
   await Bun.sleep(300);
   expect(patient.all("vitals")).toEqual([]);
   expect(other.all("vitals")).toEqual([]);

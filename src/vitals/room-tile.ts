@@ -1,6 +1,6 @@
 // The facilitator's vitals tile in a live session: for each admitted patient whose readings are
 // theirs (a device lent with their agreement), the latest trustworthy value per measure from the
-// last 24 hours, pushed again whenever a new one is stored. Sent to facilitators only, one by one
+// last 24 hours and their PHQ-9 band of the day, pushed again whenever a new one is stored. Sent to facilitators only, one by one
 // (each read is audited as theirs), never to members: the Room's toFacilitators/sendTo skip
 // anyone who is not an admitted clinician.
 import type { FeatureMember, RoomFeature, RoomFeatureContext } from "../rooms/feature.ts";
@@ -9,6 +9,8 @@ import { measureName, MEASURES } from "./chart.ts";
 import { onNewReadings } from "./live.ts";
 import type { VitalsServerMessage } from "./room-protocol.ts";
 import { vitalsStrings } from "./strings.ts";
+import { historyOf } from "../clinic/record/measures.ts";
+import { bandLabel } from "../clinic/record/strings.ts";
 
 const DAY_MS = 86_400_000;
 const UNIT_WORDS: Record<string, string> = { "/min": "/min", "%": "%", Cel: "°C", "[degF]": "°F", kg: "kg", "[lb_av]": "lb", "mm[Hg]": "mmHg" };
@@ -31,6 +33,10 @@ export class VitalsTile implements RoomFeature<never> {
     } else void this.#tell(member);
   }
 
+  #groupId(): number {
+    return (this.ctx.hearth.db.query("SELECT group_id FROM group_sessions WHERE id = ?").get(this.ctx.sessionId) as { group_id: number } | null)?.group_id ?? 0;
+  }
+
   dispose(): void {
     this.#unsubscribe();
   }
@@ -46,6 +52,9 @@ export class VitalsTile implements RoomFeature<never> {
         const r = readings.filter((x) => x.loinc === loinc && x.flags.length === 0 && x.value !== null).at(-1);
         if (r) latest.push({ loinc, label: measureName(f.locale, loinc), value: `${r.value} ${UNIT_WORDS[r.unit] ?? r.unit}`, at: r.measuredAt });
       }
+      // Today's PHQ-9 band beside the readings, from answers given in this session's group only.
+      const phq9 = (await historyOf(this.ctx.hearth, f.personId, patient.personId, { instrument: "phq9", since: this.ctx.now() - DAY_MS, groupIds: [this.#groupId()] })).at(-1);
+      if (phq9) latest.push({ loinc: "44261-6", label: "PHQ-9", value: bandLabel(f.locale, phq9.band.key), at: phq9.answeredAt });
       this.ctx.sendTo(f, { type: "vitals", heading: vitalsStrings(f.locale).vitalsTitle, memberId: patient.id, latest });
     }
   }

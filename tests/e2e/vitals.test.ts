@@ -1,7 +1,8 @@
 /**
  * The vitals tile in Debian's Chromium: a clinician and two patients in a live session. Patient A
  * agreed to share a lent device's readings; the clinician sees A's latest heart rate on A's tile,
- * and a new reading replaces it while the session runs. A's page and B's page show no vitals.
+ * with today's PHQ-9 band, and a new reading replaces it while the session runs. A's page and B's
+ * page show no vitals.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -14,6 +15,7 @@ import { uploadOnce } from "../../device/src/agent/uploader.ts";
 import { generateDeviceKey } from "../../device/src/reading.ts";
 import { completePairing, startPairing } from "../../src/vitals/pairing.ts";
 import { answerAssignment, assignDevice } from "../../src/vitals/assignments.ts";
+import { assignMeasure, submitResponse } from "../../src/clinic/record/measures.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -48,6 +50,8 @@ test("the clinician sees a consenting patient's live heart rate on their tile; p
     while (outbox.count()) await uploadOnce(outbox, { url: server.url, deviceId: paired.deviceId });
   };
   await heartRate(72);
+  const phq9 = assignMeasure(hearth, { instrument: "phq9", groupId: g.groupId, personId: g.memberIds[0]!, by: g.clinicianIds[0]! });
+  await submitResponse(hearth, { personId: g.memberIds[0]!, assignmentId: phq9, answers: [2, 2, 2, 2, 1, 1, 0, 0, 0], difficulty: null, language: "en" });
 
   const path = `/sessions/${g.sessionId}`;
   const [clinician, a, b] = await Promise.all([g.clinicianIds[0]!, ...g.memberIds].map((id) => signedInPage(browser, server, id)));
@@ -63,6 +67,7 @@ test("the clinician sees a consenting patient's live heart rate on their tile; p
 
   const vitalsOfA = tileOf(clinician!, "Member 1").getByRole("list", { name: "Vitals" });
   await vitalsOfA.getByText("Heart rate 72 /min").waitFor({ timeout: 15_000 });
+  await vitalsOfA.getByText("PHQ-9 moderate").waitFor();
   await heartRate(81);
   await vitalsOfA.getByText("Heart rate 81 /min").waitFor({ timeout: 15_000 });
   expect(await tileOf(clinician!, "Member 2").locator(".tile-vitals").count()).toBe(0);
@@ -71,6 +76,7 @@ test("the clinician sees a consenting patient's live heart rate on their tile; p
     await tileOf(page, other).first().waitFor();
     expect(await page.locator(".tile-vitals").count()).toBe(0);
     expect(await page.locator("main").innerText()).not.toContain("Heart rate");
+    expect(await page.locator("main").innerText()).not.toContain("PHQ-9");
   }
   expect(errors).toEqual([]);
   outbox.close();
