@@ -1,7 +1,7 @@
 import { line } from "d3-shape";
 import { scaleLinear, scaleTime } from "d3-scale";
 import { escapeHtml as escapeText, html, unsafeRaw, type Html } from "../../ui/html.ts";
-import { fill, formatDateTime, type Locale } from "../../ui/i18n.ts";
+import { INTL_TAGS, fill, formatDateTime, type Locale } from "../../ui/i18n.ts";
 import type { Instrument } from "./instruments.ts";
 import { recordStrings, bandLabel } from "./strings.ts";
 
@@ -86,6 +86,6 @@ export function attendanceChart(locale: Locale, points: readonly AttendancePoint
 }
 
 function shortDate(locale: Locale, ms: number): string {
-  return new Intl.DateTimeFormat(locale === "fr" ? "fr-FR" : locale, { day: "numeric", month: "short" }).format(ms);
+  return new Intl.DateTimeFormat(INTL_TAGS[locale], { day: "numeric", month: "short" }).format(ms);
 }
 

@@ -4,7 +4,7 @@ import type { Hearth } from "../../context.ts";
 import { html, htmlResponse } from "../../ui/html.ts";
 import { layout } from "../../ui/page.ts";
 import { isHtmx, pageFor } from "../../ui/request.ts";
-import { fill, formatDateTime, type Locale } from "../../ui/i18n.ts";
+import { INTL_TAGS, fill, formatDateTime, type Locale } from "../../ui/i18n.ts";
 import { policy, type RoutePolicy } from "../../identity/policy.ts";
 import { requireViewer } from "../../identity/guard.ts";
 import { AssertionSchema } from "../../identity/schemas.ts";
@@ -36,7 +36,7 @@ const Fields = Object.fromEntries(
 );
 
 function when(locale: Locale, ms: number): string {
-  return new Intl.DateTimeFormat(locale === "fr" ? "fr-FR" : locale === "en" ? "en-GB" : locale, { timeStyle: "short" }).format(ms);
+  return new Intl.DateTimeFormat(INTL_TAGS[locale], { timeStyle: "short" }).format(ms);
 }
 
 /** Refuses a field too long, naming it. */

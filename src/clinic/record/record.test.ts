@@ -104,6 +104,7 @@ describe("measures", () => {
     assignmentId = server.hearth.db.query<{ id: number }, []>("SELECT max(id) AS id FROM measure_assignments").get()!.id;
     const page = await pat.get("/record/measures");
     expect(page.text).toContain(`href="/record/measures/${assignmentId}"`);
+    expect((await pat.get("/")).text).toContain(`href="/record/measures/${assignmentId}"`);
     const dash = await cleo.get(`/groups/${groupA}/record`);
     expect(dash.text).toContain("Not answered yet: Pat Patient");
   });
