@@ -147,7 +147,7 @@ async function page(browser: Browser, origin: string, personId: number, sessionI
 const sleep = (ms: number) => Bun.sleep(ms);
 let server: Awaited<ReturnType<typeof startTestServer>>;
 const browsers: Browser[] = [];
-let link: ReturnType<typeof Bun.spawn> | undefined;
+let link: Bun.Subprocess<"pipe", "pipe", "inherit"> | undefined;
 
 try {
   build();
@@ -162,7 +162,12 @@ try {
   const linkLog: string[] = [];
   void (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of link!.stdout as ReadableStream<Uint8Array>) linkLog.push(...decoder.decode(chunk).trim().split("\n"));
+    const reader = link!.stdout.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      linkLog.push(...decoder.decode(value).trim().split("\n"));
+    }
   })();
   browsers.push(await launch(null, origin), await launch(RURAL, origin));
   const g = await makeGroup(server.hearth, 2);

@@ -3,7 +3,7 @@ import type { Hearth } from "../context.ts";
 import { html, htmlResponse } from "../ui/html.ts";
 import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
-import { fill, INTL_TAGS, type Locale } from "../ui/i18n.ts";
+import { fill, INTL_TAGS, plural, type Locale } from "../ui/i18n.ts";
 import { applianceStrings } from "./strings.ts";
 import { policy } from "../identity/policy.ts";
 import type { HealthSample } from "./health.ts";
@@ -28,7 +28,7 @@ function healthFacts(sample: HealthSample | null, locale: Locale) {
   const pct = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(sample.cpuLoadPct / 100);
   const time = new Intl.DateTimeFormat(INTL_TAGS[locale], { timeStyle: "medium" }).format(sample.at);
   return html`<dl class="facts">
-<dt id="fact-cpu">${s.cpuLoad}</dt><dd><meter aria-labelledby="fact-cpu" min="0" max="100" low="70" high="90" optimum="20" value="${sample.cpuLoadPct}">${pct}</meter> ${pct} · ${fill(s.cores, { n: sample.cores })}</dd>
+<dt id="fact-cpu">${s.cpuLoad}</dt><dd><meter aria-labelledby="fact-cpu" min="0" max="100" low="70" high="90" optimum="20" value="${sample.cpuLoadPct}">${pct}</meter> ${pct} · ${plural(locale, s, "cores", sample.cores)}</dd>
 <dt>${s.cpuTemp}</dt><dd>${sample.cpuTempC === null ? s.unknown : `${new Intl.NumberFormat(locale).format(sample.cpuTempC)} °C`}</dd>
 <dt>${s.memory}</dt><dd>${fill(s.ofTotal, { used: bytes(sample.memUsedBytes, locale), total: bytes(sample.memTotalBytes, locale) })}</dd>
 <dt>${s.disk}</dt><dd>${fill(s.ofTotal, { used: bytes(sample.diskFreeBytes, locale), total: bytes(sample.diskTotalBytes, locale) })}</dd>

@@ -4,7 +4,8 @@ export const applianceStrings = defineStrings(
   {
     healthTitle: "Appliance health",
     healthIntro: "How this box is doing right now. This page updates itself every {s} seconds.",
-    cores: "{n} cores",
+    cores_one: "{n} core",
+    cores_other: "{n} cores",
     gigabytes: "{n} GB",
     megabytes: "{n} MB",
     sampledAt: "Measured at {time}.",
@@ -29,7 +30,8 @@ export const applianceStrings = defineStrings(
   {
     healthTitle: "État de l'appareil",
     healthIntro: "L'état de cet appareil en ce moment. Cette page se met à jour toute seule toutes les {s} secondes.",
-    cores: "{n} cœurs",
+    cores_one: "{n} cœur",
+    cores_other: "{n} cœurs",
     gigabytes: "{n} Go",
     megabytes: "{n} Mo",
     sampledAt: "Mesuré à {time}.",
@@ -54,7 +56,8 @@ export const applianceStrings = defineStrings(
   {
     healthTitle: "Estado del equipo",
     healthIntro: "Cómo está este equipo ahora mismo. Esta página se actualiza sola cada {s} segundos.",
-    cores: "{n} núcleos",
+    cores_one: "{n} núcleo",
+    cores_other: "{n} núcleos",
     gigabytes: "{n} GB",
     megabytes: "{n} MB",
     sampledAt: "Medido a las {time}.",

@@ -3,7 +3,7 @@ import type { Hearth } from "../context.ts";
 import { html, htmlResponse } from "../ui/html.ts";
 import { layout } from "../ui/page.ts";
 import { attachPageContext, pageFor } from "../ui/request.ts";
-import { fill, formatDateTime } from "../ui/i18n.ts";
+import { fill, formatDateTime, plural } from "../ui/i18n.ts";
 import { EVERYONE, policy } from "../identity/policy.ts";
 import { requireViewer, viewerOf } from "../identity/guard.ts";
 import { listNotifications, markAllRead, prefsOf, setPrefs, titleOf, unreadCount } from "./notify.ts";
@@ -37,7 +37,7 @@ export function notifyRoutes(hearth: Hearth) {
       const locale = pageFor(request).locale;
       const unread = unreadCount(hearth, v.id);
       const s = notifyStrings(locale);
-      attachPageContext(request, { bell: { unread, href: "/notifications", label: unread ? fill(s.bellUnread, { n: unread }) : s.bell } });
+      attachPageContext(request, { bell: { unread, href: "/notifications", label: unread ? plural(locale, s, "bellUnread", unread) : s.bell } });
     })
     .get(
       "/notifications",

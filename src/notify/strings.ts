@@ -3,7 +3,8 @@ import { defineStrings } from "../ui/i18n.ts";
 export const notifyStrings = defineStrings(
   {
     bell: "Notifications",
-    bellUnread: "Notifications ({n} unread)",
+    bellUnread_one: "Notifications ({n} unread)",
+    bellUnread_other: "Notifications ({n} unread)",
     title: "Notifications",
     intro: "What Hearth has told you. E-mails, if you get them, only say that something is waiting here.",
     none: "Nothing yet.",
@@ -27,7 +28,8 @@ export const notifyStrings = defineStrings(
   },
   {
     bell: "Notifications",
-    bellUnread: "Notifications ({n} non lues)",
+    bellUnread_one: "Notifications ({n} non lue)",
+    bellUnread_other: "Notifications ({n} non lues)",
     title: "Notifications",
     intro: "Ce que Hearth vous a signalé. Les courriels, si vous en recevez, disent seulement que quelque chose vous attend ici.",
     none: "Rien pour l'instant.",
@@ -51,7 +53,8 @@ export const notifyStrings = defineStrings(
   },
   {
     bell: "Notificaciones",
-    bellUnread: "Notificaciones ({n} sin leer)",
+    bellUnread_one: "Notificaciones ({n} sin leer)",
+    bellUnread_other: "Notificaciones ({n} sin leer)",
     title: "Notificaciones",
     intro: "Lo que Hearth le ha avisado. Los correos, si los recibe, solo dicen que algo le espera aquí.",
     none: "Nada por ahora.",
