@@ -18,6 +18,10 @@ import { MEASURES, measureName, vitalsChart } from "./chart.ts";
 import { CLEAR_AFTER, RAISE_AFTER, setThreshold, thresholdsOf } from "./thresholds.ts";
 import { vitalsStrings } from "./strings.ts";
 import { provideVitalsExport } from "./fhir.ts";
+import { groupIdsOf } from "../clinic/groups.ts";
+import { historyOf } from "../clinic/record/measures.ts";
+import { PHQ9 } from "../clinic/record/instruments.ts";
+import { scoreChart } from "../clinic/record/charts.ts";
 
 const CARER = { allow: ["clinician"] as const, item: { kind: "person", param: "personId", relations: ["carer"] } as const };
 const WEEK_MS = 7 * 86_400_000;
@@ -72,7 +76,13 @@ async function patientPage(hearth: Hearth, request: Request, patientId: number):
   const devices = freeDevices(hearth);
   const today = new Date(hearth.now()).toISOString().slice(0, 10);
   const charts = MEASURES.map((m) => vitalsChart(ctx.locale, m.loinc, readings, thresholds.find((x) => x.loinc === m.loinc)));
+  // Beside the vitals, the PHQ-9 scores the patient gave in this clinician's groups (the record's chart).
+  const mine = new Set(groupIdsOf(hearth.db, viewer.id, ["clinician"]));
+  const shared = groupIdsOf(hearth.db, patientId, ["member"]).filter((g) => mine.has(g));
+  const phq9 = shared.length ? await historyOf(hearth, viewer.id, patientId, { instrument: "phq9", groupIds: shared }) : [];
   const main = html`<h1>${fill(s.vitalsOf, { name })}</h1><p class="muted">${s.chartsIntro}</p>
+${phq9.length ? html`<section class="card" aria-labelledby="phq9-h"><h2 id="phq9-h">${PHQ9.short}</h2>${scoreChart(ctx.locale, PHQ9, phq9.map((r) => ({ at: r.answeredAt, value: r.total })), { last: 6 })}
+<p>${shared.map((g) => html`<a href="/groups/${g}/record/members/${patientId}">${s.recordLink}</a> `)}</p></section>` : ""}
 <div class="vitals-charts">${charts}</div>
 <section class="card" aria-labelledby="thresholds-h"><h2 id="thresholds-h">${s.thresholdsTitle}</h2>
 <p class="muted">${fill(s.thresholdsIntro, { raise: RAISE_AFTER, clear: CLEAR_AFTER })}</p>

@@ -74,4 +74,9 @@ test("only the facilitator sees a consenting patient's latest readings, live; fl
   expect(clinician.all("vitals").some((v) => v.memberId === other.memberId)).toBe(false);
   void otherId;
   outbox.close();
+  // The clinician's vitals page for the patient shows the PHQ-9 chart of this group beside the vitals.
+  const page = await (await fetch(`${world.url}/vitals/patients/${patientId}`, { headers: { cookie: g.clinician } })).text();
+  expect(page).toMatch(/<h2 id="phq9-h">PHQ-9<\/h2>/);
+  expect(page).toContain(`href="/groups/${g.groupId}/record/members/${patientId}"`);
+  expect(page).toMatch(/Heart rate over the last 7 days: 1 readings from 72 to 72/);
 });

@@ -93,6 +93,7 @@ export const vitalsStrings = defineStrings(
     homeAlerting: "{n} of your patients have readings past a threshold.",
     homePatients: "Patients with a device lent:",
     seeVitals: "Vitals",
+    recordLink: "Their record in this group",
   },
   {
     devicesNav: "Appareils",
@@ -186,6 +187,7 @@ export const vitalsStrings = defineStrings(
     homeAlerting: "{n} de vos patients ont des mesures au-delà d’un seuil.",
     homePatients: "Patients avec un appareil prêté :",
     seeVitals: "Constantes",
+    recordLink: "Son dossier dans ce groupe",
   },
   {
     devicesNav: "Dispositivos",
@@ -279,6 +281,7 @@ export const vitalsStrings = defineStrings(
     homeAlerting: "{n} de sus pacientes tienen lecturas más allá de un umbral.",
     homePatients: "Pacientes con un dispositivo prestado:",
     seeVitals: "Constantes",
+    recordLink: "Su historial en este grupo",
   },
 );
 
