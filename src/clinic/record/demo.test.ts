@@ -8,6 +8,8 @@ import { tempDir, testConfig } from "../../../tests/harness.ts";
 import { openHearth } from "../../server.ts";
 import { runDemo } from "../../demo/index.ts";
 import { memberProgress, baselines } from "./progress.ts";
+import { exportPatient } from "./export.ts";
+import { schemaErrors } from "./fhir-validate.ts";
 
 const dir = tempDir();
 afterAll(() => dir.remove());
@@ -37,5 +39,10 @@ test("the demo's record: months of measures, reliable changes both ways, notes",
   expect(notes.n).toBeGreaterThan(6);
   const billing = hearth.db.query<{ fees: number; payments: number }, []>("SELECT (SELECT count(*) FROM group_fees) AS fees, (SELECT count(*) FROM payments) AS payments").get()!;
   expect(billing).toEqual({ fees: 3, payments: 12 });
+  // A demo patient's FHIR Bundle validates against the R4 schema with 0 errors.
+  const g = clinic.groups[0]!;
+  const bundle = await exportPatient(hearth, g.clinicianId, g.memberIds[0]!, [g.id]);
+  expect((bundle.entry as unknown[]).length).toBeGreaterThan(100);
+  expect(schemaErrors(bundle)).toEqual([]);
   hearth.db.close();
 }, 60_000);

