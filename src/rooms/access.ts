@@ -6,6 +6,7 @@ import { displayName } from "../identity/people.ts";
 import { groupRoleOf, type Role } from "../identity/policy.ts";
 import type { GroupSession } from "../clinic/sessions.ts";
 import type { RoomRole } from "./protocol.ts";
+import { sessionGuestOf } from "../safety/guests.ts";
 
 /**
  * The narrow door between rooms and identity. Rooms need three answers: who opened this
@@ -55,7 +56,8 @@ export function identityAccess(hearth: Hearth): RoomAccess {
       return person.role === "clinician" && groupRoleOf(hearth, person.personId, session.groupId) === "clinician";
     },
     mayJoin(person, session) {
-      return groupRoleOf(hearth, person.personId, session.groupId) !== null;
+      // Or a guest invited to this one session (an interpreter, a relative: src/safety/guests.ts).
+      return groupRoleOf(hearth, person.personId, session.groupId) !== null || sessionGuestOf(hearth, person.personId, session.id) !== null;
     },
   };
 }

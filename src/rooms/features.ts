@@ -2,6 +2,7 @@ import { Chat } from "./chat.ts";
 import type { FeatureFactory } from "./feature.ts";
 import { Hands } from "./hands.ts";
 import { Safety } from "./safety.ts";
+import { Guests } from "./guests.ts";
 import { Whiteboard } from "./whiteboard.ts";
 import { VitalsTile } from "../vitals/room-tile.ts";
 import { Polls } from "./polls.ts";
@@ -13,5 +14,6 @@ export const roomFeatures: readonly FeatureFactory[] = [
   (ctx) => new Whiteboard(ctx),
   (ctx) => new Polls(ctx),
   (ctx) => new Safety(ctx),
+  (ctx) => new Guests(ctx),
   (ctx) => new VitalsTile(ctx),
 ];

@@ -32,4 +32,16 @@ export type SafetyServerMessage =
   /** Facilitators only: the alert was acknowledged (by whom), so every banner clears. */
   | { type: "safety-cleared"; alertId: number; by: string }
   /** Only to the member who asked: the facilitators were told. */
-  | { type: "help-sent" };
+  | { type: "help-sent" }
+  | GuestsServerMessage;
+
+/** A guest of this session (src/safety/guests.ts), as every tile and list labels them. */
+export interface GuestLabel {
+  memberId: number;
+  part: "interpreter" | "family" | "support";
+  /** Interpreters: the name of the member they interpret for. */
+  forName: string | null;
+}
+
+/** Who in the room is a guest, and as what: to every admitted member, whenever a guest comes or goes. */
+export type GuestsServerMessage = { type: "guest-labels"; labels: GuestLabel[] };

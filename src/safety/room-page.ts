@@ -2,7 +2,9 @@ import type { Hearth } from "../context.ts";
 import type { GroupSession } from "../clinic/sessions.ts";
 import { html, type Html } from "../ui/html.ts";
 import type { Locale } from "../ui/i18n.ts";
-import { mustSayWhere, safetyRecordPath, safetySettingsPath, waitingRoomSlot, wherePath } from "./where-routes.ts";
+import { isGroupMember, mustSayWhere, safetyRecordPath, safetySettingsPath, waitingRoomSlot, wherePath } from "./where-routes.ts";
+import { guestsPath } from "./guest-routes.ts";
+import { guestStrings } from "./guest-strings.ts";
 import { whereStrings } from "./where-strings.ts";
 import { alertStrings } from "./alert-strings.ts";
 import { resourceList } from "./resource-routes.ts";
@@ -43,7 +45,7 @@ export async function safetyPageParts(
     const a = alertStrings(locale);
     return {
       ...NO_SAFETY,
-      waiting: waitingRoomSlot(locale, session.id),
+      waiting: isGroupMember(hearth, session, ticket.person.personId) ? waitingRoomSlot(locale, session.id) : "",
       side: html`<section id="help-box" class="side-panel help-box" aria-labelledby="help-title"><h2 id="help-title" class="visually-hidden">${a.helpHeading}</h2>
 <button type="button" id="btn-help" class="danger help-button" aria-describedby="help-hint">${a.helpButton}</button><p id="help-hint" class="hint">${a.helpHint}</p>
 <div id="help-sent" class="help-sent" tabindex="-1" hidden><p><strong>${a.helpSentTitle}</strong> ${a.helpSentBody}</p>
@@ -55,6 +57,6 @@ export async function safetyPageParts(
     ...NO_SAFETY,
     top: html`<div id="safety-alerts" class="safety-alerts" data-label="${alertStrings(locale).alertsLabel}"></div>`,
     side: html`<section id="safety-panel" class="side-panel" aria-labelledby="safety-panel-title"><h2 id="safety-panel-title">${s.panelTitle}</h2>
-<ul class="plain-list">${link(safetyRecordPath(session.groupId, session.id), s.safetyRecordLink)}${link(safetySettingsPath(session.groupId), s.safetySettingsLink)}</ul></section>`,
+<ul class="plain-list">${link(safetyRecordPath(session.groupId, session.id), s.safetyRecordLink)}${link(safetySettingsPath(session.groupId), s.safetySettingsLink)}${link(guestsPath(session.groupId, session.id), guestStrings(locale).panelLink)}</ul></section>`,
   };
 }

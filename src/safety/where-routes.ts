@@ -29,7 +29,14 @@ export const safetyRecordPath = (groupId: number, sessionId: number) => `/groups
 
 /** Whether a member must answer before the room lets them knock (their group requires it and they have not). */
 export function mustSayWhere(hearth: Hearth, session: GroupSession, personId: number): boolean {
+  if (!isGroupMember(hearth, session, personId)) return false; // a guest of this session only is not asked
   return locationRequired(hearth, session.groupId) && !hearth.db.query("SELECT 1 FROM session_whereabouts WHERE session_id = ? AND person_id = ?").get(session.id, personId);
+}
+
+/** A member (or group guest) of the session's group, who is asked where they are today. */
+export function isGroupMember(hearth: Hearth, session: GroupSession, personId: number): boolean {
+  const part = groupRoleOf(hearth, personId, session.groupId);
+  return part === "member" || part === "guest";
 }
 
 function whereForm(s: S, sessionId: number, v: Whereabouts, opts: { required: boolean; inline: boolean }): Html {

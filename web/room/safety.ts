@@ -2,13 +2,14 @@
 // confirmation, and the facilitators' alert banners, which stay until one of them acknowledges.
 // Everything a banner shows is set with textContent: names and places never become markup.
 import type { ClientMessage, ServerMessage } from "../../src/rooms/protocol.ts";
-import type { SafetyAlertView } from "../../src/rooms/safety-protocol.ts";
+import type { GuestLabel, SafetyAlertView } from "../../src/rooms/safety-protocol.ts";
 import { alertStrings } from "../../src/safety/alert-strings.ts";
+import { guestStrings } from "../../src/safety/guest-strings.ts";
 import { fill } from "../../src/ui/i18n.ts";
 import { audioContext, wakeAudio } from "./audio.ts";
 import { el, maybeId, pageLocale } from "./dom.ts";
 
-type SafetyMessage = Extract<ServerMessage, { type: "safety-alert" | "safety-cleared" | "help-sent" }>;
+type SafetyMessage = Extract<ServerMessage, { type: "safety-alert" | "safety-cleared" | "help-sent" | "guest-labels" }>;
 
 /**
  * An alarm made with WebAudio (no sound file): three falling two-note calls, louder than the
@@ -37,10 +38,13 @@ function alarm(): string {
 
 export class RoomSafety {
   readonly #s = alertStrings(pageLocale());
+  readonly #g = guestStrings(pageLocale());
+  /** Room member id to the words on their tile: "Interpreter for Ana". */
+  #labels = new Map<number, string>();
 
   /** Safety messages are handled as they arrive, not queued behind an offer being applied. */
   static takes(msg: ServerMessage): msg is SafetyMessage {
-    return msg.type === "safety-alert" || msg.type === "safety-cleared" || msg.type === "help-sent";
+    return msg.type === "safety-alert" || msg.type === "safety-cleared" || msg.type === "help-sent" || msg.type === "guest-labels";
   }
 
   constructor(
@@ -48,6 +52,11 @@ export class RoomSafety {
     private readonly announce: (text: string) => void,
   ) {
     maybeId("btn-help")?.addEventListener("click", () => this.send({ type: "help" }));
+    // Tiles and the people list are redrawn by their own code: labels are put back after each change.
+    for (const id of ["tiles", "people-list"]) {
+      const list = maybeId(id);
+      if (list) new MutationObserver(() => this.#applyLabels()).observe(list, { childList: true, subtree: true });
+    }
     maybeId("safety-alerts")?.addEventListener("click", (e) => {
       const button = (e.target as HTMLElement).closest<HTMLButtonElement>("button[data-ack]");
       if (button) this.send({ type: "safety-ack", alertId: Number(button.dataset.ack) });
@@ -66,6 +75,9 @@ export class RoomSafety {
       }
       case "safety-alert":
         return this.#banner(msg.alert);
+      case "guest-labels":
+        this.#labels = new Map(msg.labels.map((l) => [l.memberId, this.#labelText(l)]));
+        return this.#applyLabels();
       case "safety-cleared": {
         const banner = maybeId(`safety-alert-${msg.alertId}`);
         if (!banner) return;
@@ -74,6 +86,27 @@ export class RoomSafety {
         this.announce(fill(this.#s.cleared, { name, by: msg.by }));
         return;
       }
+    }
+  }
+
+  #labelText(l: GuestLabel): string {
+    const g = this.#g;
+    if (l.part === "interpreter") return l.forName ? fill(g.labelInterpreterFor, { name: l.forName }) : g.labelInterpreter;
+    return l.part === "family" ? g.labelFamily : g.labelSupport;
+  }
+
+  /** Each guest's tile and people-list entry carries their role in words (a real element, read by screen readers). */
+  #applyLabels(): void {
+    for (const li of document.querySelectorAll<HTMLElement>("#tiles li[data-member], #people-list li[data-member]")) {
+      const text = this.#labels.get(Number(li.dataset.member)) ?? null;
+      const current = li.querySelector<HTMLElement>(".guest-label");
+      if (current && current.textContent === text) continue;
+      current?.remove();
+      if (!text) continue;
+      const anchor = li.querySelector(".tile-label, .person-name");
+      const label = el("span", { class: "guest-label" }, text);
+      if (anchor?.classList.contains("person-name")) anchor.after(label);
+      else (anchor ?? li).append(label);
     }
   }
 
