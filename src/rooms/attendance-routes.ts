@@ -12,7 +12,10 @@ import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { heldSessionsOf, presenceOf, visitsOf, type Presence, type VisitOutcome } from "./attendance.ts";
 import { attendanceStrings } from "./attendance-strings.ts";
-import { savedBoardBytes } from "./whiteboard-store.ts";
+import { loadBoard, savedBoardBytes } from "./whiteboard-store.ts";
+import { boardSvg } from "./whiteboard-svg.ts";
+import { BOARD_ITEMS, type BoardItem } from "./whiteboard-protocol.ts";
+import * as Y from "yjs";
 import { formatBytes, whiteboardStrings } from "./whiteboard-strings.ts";
 import { chatTranscriptLink } from "./chat-transcript.ts";
 
@@ -126,11 +129,25 @@ export async function groupAttendanceSection(hearth: Hearth, viewerId: number, l
 ${people.map((id) => html`<tr data-person-id="${id}"><th scope="row">${names.get(id)!.name}</th>${columns.map((c) => cell(c.byPerson.get(id)))}</tr>`)}</tbody></table></div></section>`;
 }
 
-/** The session's whiteboard: saved with it (sealed), its pictures among the group's materials. */
-function boardSection(locale: Locale, groupId: number, bytes: number | null): Html {
+/**
+ * The session's whiteboard as it was saved (sealed), drawn as SVG; opening it is audited like any
+ * read of what members wrote. Its pictures are among the group's materials.
+ */
+async function boardSection(hearth: Hearth, viewerId: number, locale: Locale, groupId: number, sessionId: number): Promise<Html> {
   const w = whiteboardStrings(locale);
+  const bytes = savedBoardBytes(hearth, sessionId);
+  let board: Html | "" = "";
+  const saved = bytes === null ? null : await loadBoard(hearth, sessionId);
+  if (saved) {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, saved);
+    const items = doc.getArray<BoardItem>(BOARD_ITEMS).toArray();
+    doc.destroy();
+    hearth.audit.append({ actor: `person:${viewerId}`, action: "whiteboard.read", subject: `group_session:${sessionId}`, outcome: "ok" });
+    board = boardSvg(items, w.recordTitle, w.boardWords);
+  }
   return html`<section class="card" aria-labelledby="record-board-title"><h2 id="record-board-title">${w.recordTitle}</h2>
-<p>${bytes === null ? w.recordNone : fill(w.recordSaved, { size: formatBytes(bytes) })}</p><p><a href="/calendar/groups/${groupId}">${w.recordPictures}</a></p></section>`;
+<p>${bytes === null ? w.recordNone : fill(w.recordSaved, { size: formatBytes(bytes) })}</p>${board}<p><a href="/calendar/groups/${groupId}">${w.recordPictures}</a></p></section>`;
 }
 
 export function attendanceRoutes(hearth: Hearth) {
@@ -161,7 +178,7 @@ export function attendanceRoutes(hearth: Hearth) {
 <section class="card" aria-labelledby="attendance-title"><h2 id="attendance-title">${s.attendanceTitle}</h2><p>${s.attendanceIntro}</p>${attendanceTable(ctx.locale, rows)}
 ${rows.length ? html`<p><a class="button secondary" href="${csv}" download aria-describedby="csv-hint">${s.downloadCsv}</a></p><p id="csv-hint" class="hint">${s.csvHint}</p>` : ""}</section>
 ${chatTranscriptLink(ctx.locale, params.id, session.id)}
-${boardSection(ctx.locale, params.id, savedBoardBytes(hearth, session.id))}`;
+${await boardSection(hearth, viewer.id, ctx.locale, params.id, session.id)}`;
         // The title stays neutral: it lands in the browser's history.
         return htmlResponse(layout(ctx, s.recordTitle, main), 200, { "cache-control": "no-store" });
       },

@@ -199,11 +199,15 @@ describe("whiteboard", () => {
     const pen = new Pen(clinician);
     pen.stroke("kept");
     await members[0]!.next("board-update");
+    // What a member may write is drawn as text on the record, never as markup.
+    const mark = members[0]!.mark;
+    pen.doc.getArray<BoardItem>(BOARD_ITEMS).push([{ id: "x", kind: "sticky", color: '"><script>alert(1)</script>', x: 10, y: 10, text: "<img src=x onerror=alert(1)> breathe" }]);
+    await members[0]!.next("board-update", () => true, mark);
     clinician.send({ type: "end" });
     await until(async () => (await loadBoard(world.hearth, g.sessionId)) !== null, 3000, "saved board");
     const saved = new Y.Doc();
     Y.applyUpdate(saved, (await loadBoard(world.hearth, g.sessionId))!);
-    expect(saved.getArray<BoardItem>(BOARD_ITEMS).toArray().map((i) => i.id)).toEqual(["kept"]);
+    expect(saved.getArray<BoardItem>(BOARD_ITEMS).toArray().map((i) => i.id)).toEqual(["kept", "x"]);
     // Sealed at rest: the raw column is age ciphertext, not the Yjs bytes.
     const raw = world.hearth.db.query<{ board: Uint8Array }, [number]>("SELECT board FROM whiteboards WHERE session_id = ?").get(g.sessionId)!.board;
     expect(Buffer.from(raw).includes(Buffer.from("kept"))).toBe(false);
@@ -211,7 +215,17 @@ describe("whiteboard", () => {
     // The session record says so to the group's clinicians.
     const s = signIn(world.hearth, g.clinicianIds[0]!);
     const record = await fetch(`${world.url}/groups/${g.groupId}/sessions/${g.sessionId}`, { headers: { cookie: `hearth_session=${s.id}` } });
-    expect(await record.text()).toContain("The whiteboard was saved with the session (");
+    const page = await record.text();
+    expect(page).toContain("The whiteboard was saved with the session (");
+    // The board itself, drawn as SVG: the stroke as a path, the note's words as text, nothing run.
+    const svg = page.slice(page.indexOf('<svg id="board-record"'), page.indexOf("</svg>") + 6);
+    expect(svg).toContain("<path d=\"M");
+    expect(svg).toContain("&lt;img src=x</tspan>");
+    expect(svg).toContain("onerror=alert(1)&gt;</tspan>");
+    expect(page).not.toContain("<script>alert(1)");
+    expect(page).not.toContain("<img src=x");
+    expect(svg).toContain('stroke="#1f2937"');
+    expect(world.hearth.db.query("SELECT 1 FROM audit_log WHERE action = 'whiteboard.read' AND subject = ?").get(`group_session:${g.sessionId}`)).not.toBeNull();
   });
 });
 

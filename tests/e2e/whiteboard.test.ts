@@ -7,13 +7,15 @@
  * - a member draws only once the clinician ticks "Let ... draw"; the other member's tools stay hidden;
  * - a member let in late sees the board as it is;
  * - a sticky note is undone; "Save as picture" puts a PNG in the session's materials;
- * - axe finds no serious or critical violation with the board open.
+ * - axe finds no serious or critical violation with the board open;
+ * - after the session, the record shows the saved board (its words as text), and passes axe.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { makeGroup } from "../room-fixture.ts";
 import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
+import { savesFinished } from "../../src/rooms/whiteboard.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -132,5 +134,14 @@ test("a clinician's stroke reaches both members and a late joiner; a member draw
   const row = server.hearth.db.query<{ mime: string; bytes: number }, [number]>("SELECT mime, bytes FROM materials WHERE group_id = ? ORDER BY id DESC").get(g.groupId);
   expect(row?.mime).toBe("image/png");
   expect(row!.bytes).toBeGreaterThan(1000);
+
+  // After the session: the record shows the saved board (the words as text), and passes axe.
+  server.rooms.room(g.sessionId)!.end(null);
+  await savesFinished();
+  await clinician!.goto(`/groups/${g.groupId}/sessions/${g.sessionId}`);
+  await clinician!.getByRole("img", { name: "Whiteboard" }).waitFor();
+  expect(await clinician!.locator(".board-record li").allTextContents()).toEqual(["Check the facts"]);
+  const record = await axeViolations(clinician!);
+  expect(describeViolations("session record", record)).toBe("");
   expect(errors).toEqual([]);
-}, 120_000);
+}, 180_000);
