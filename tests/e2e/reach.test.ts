@@ -8,14 +8,15 @@
  *
  * Both patients are admitted by the clinician and each must decode the other's video, read from
  * their own page's getStats: the one at home over UDP through the NAT (the box's address is
- * reachable, as with a forwarded port range), the other only through the TURN relay over TCP.
+ * reachable, as with a forwarded port range), the other only through the TURN relay over TLS on
+ * TCP, its certificate Hearth's own, trusted as /trust tells people to (NSS database, certutil).
  * Nothing here routes beyond these namespaces: the router and the strict network know only the
  * clinic's 10.77.0.0/24, and have no default route.
  *
- * Needs root, iproute2 and nftables (scripts/test.ts installs them).
+ * Needs root, iproute2, nftables and libnss3-tools (scripts/test.ts installs them).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { chmodSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -23,6 +24,7 @@ import { freePort, startTestServer, tempDir, type TestServer } from "../harness.
 import { makeGroup, type GroupFixture } from "../room-fixture.ts";
 import { RoomSocket } from "../room-socket.ts";
 import { createSession } from "../../src/identity/sessions.ts";
+import { ensureLocalCa, ensureServerCert, tlsDir } from "../../src/appliance/tls.ts";
 import { BASE_ARGS, CHROMIUM, keepPeerConnections, MEDIA_ARGS } from "./browser.ts";
 
 const CLINIC = "10.77.0.1";
@@ -109,12 +111,26 @@ function removeNetwork(): void {
 }
 
 /** Chromium started inside a namespace: Playwright talks to it over inherited pipes, so that works. */
-function launchIn(ns: string, origin: string): Promise<Browser> {
+function launchIn(ns: string, origin: string, home?: string): Promise<Browser> {
   const wrapper = join(work.path, `chromium-${ns}`);
   writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec ${ns} ${CHROMIUM} "$@"\n`);
   chmodSync(wrapper, 0o755);
   // Camera and microphone need a secure context; the clinic's address is plain HTTP here.
-  return chromium.launch({ executablePath: wrapper, args: [...BASE_ARGS, ...MEDIA_ARGS, `--unsafely-treat-insecure-origin-as-secure=${origin}`] });
+  return chromium.launch({
+    executablePath: wrapper,
+    args: [...BASE_ARGS, ...MEDIA_ARGS, `--unsafely-treat-insecure-origin-as-secure=${origin}`],
+    ...(home ? { env: { ...process.env, HOME: home } } : {}),
+  });
+}
+
+/** A HOME whose NSS database (where Chromium on Linux reads added authorities) trusts `caFile`. */
+function homeTrusting(caFile: string): string {
+  const home = join(work.path, "home");
+  const db = join(home, ".pki/nssdb");
+  mkdirSync(db, { recursive: true });
+  sh("certutil", "-N", "-d", `sql:${db}`, "--empty-password");
+  sh("certutil", "-A", "-d", `sql:${db}`, "-t", "C,,", "-n", "Hearth local CA", "-i", caFile);
+  return home;
 }
 
 let server: TestServer;
@@ -122,34 +138,38 @@ let coturn: ReturnType<typeof Bun.spawn> | undefined;
 const browsers: Browser[] = [];
 let origin = "";
 let turnPort = 0;
+let tlsPort = 0;
 
 beforeAll(async () => {
   buildNetwork();
   const port = freePort();
   turnPort = freePort();
+  tlsPort = freePort();
   origin = `http://${CLINIC}:${port}`;
   server = await startTestServer({
     HEARTH_HOST: CLINIC,
     HEARTH_PORT: String(port),
     HEARTH_RTC_ADDRESSES: CLINIC,
     HEARTH_RTC_PORTS: "44900-44999",
-    HEARTH_TURN_URLS: `turn:${CLINIC}:${turnPort}?transport=tcp`,
+    HEARTH_TURN_URLS: `turns:${CLINIC}:${tlsPort}?transport=tcp`,
   });
+  // Hearth's own CA and certificate (HEARTH_TLS=auto), for the box's address; coturn serves it.
+  const ca = await ensureLocalCa(server.dataDir, ["hearth.test", CLINIC], Date.now());
+  await ensureServerCert(server.dataDir, ca, ["hearth.test", CLINIC], Date.now());
   const conf = join(work.path, "turnserver.conf");
-  const cert = join(work.path, "none.pem");
+  const cert = join(tlsDir(server.dataDir), "server.pem");
   const made = Bun.spawnSync(
-    [process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), "turn-config", "--out", conf, "--name", CLINIC, "--listen-ip", CLINIC, "--port", String(turnPort), "--tls-port", String(freePort()), "--relay-ports", "45900-45960", "--cert", cert, "--key", cert],
+    [process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), "turn-config", "--out", conf, "--name", CLINIC, "--listen-ip", CLINIC, "--port", String(turnPort), "--tls-port", String(tlsPort), "--relay-ports", "45900-45960", "--cert", cert, "--key", cert],
     { env: { PATH: process.env.PATH, HEARTH_DATA_DIR: server.dataDir, HEARTH_RTC_ADDRESSES: CLINIC }, stderr: "pipe" },
   );
   if (made.exitCode !== 0) throw new Error(made.stderr.toString());
-  // No certificate: coturn serves plain TURN over TCP (TLS is covered by src/rooms/relay.test.ts).
   coturn = Bun.spawn(["turnserver", "-c", conf, "--log-file", "stdout", "--pidfile", join(work.path, "turn.pid"), "--userdb", join(work.path, "turndb")], { stdout: "ignore", stderr: "ignore" });
   for (let i = 0; i < 200; i++) {
-    const up = await Bun.connect({ hostname: CLINIC, port: turnPort, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
+    const up = await Bun.connect({ hostname: CLINIC, port: tlsPort, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
     if (up) break;
     await Bun.sleep(25);
   }
-  browsers.push(await launchIn(NS.home, origin), await launchIn(NS.strict, origin));
+  browsers.push(await launchIn(NS.home, origin), await launchIn(NS.strict, origin, homeTrusting(join(tlsDir(server.dataDir), "ca.crt"))));
 }, 60_000);
 
 afterAll(async () => {
