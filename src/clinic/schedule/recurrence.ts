@@ -55,9 +55,17 @@ function parseDate(field: "startsOn" | "until", s: string): [number, number, num
   return [y, mo, d];
 }
 
+// Building an Intl.DateTimeFormat costs far more than formatting with one: one per zone, kept.
+const formats = new Map<string, Intl.DateTimeFormat>();
+function formatIn(zone: string): Intl.DateTimeFormat {
+  let f = formats.get(zone);
+  if (!f) formats.set(zone, (f = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })));
+  return f;
+}
+
 /** The zone's offset from UTC (ms) at this instant. */
 function offsetAt(zone: string, utcMs: number): number {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" }).formatToParts(utcMs);
+  const parts = formatIn(zone).formatToParts(utcMs);
   const get = (t: string) => Number(parts.find((p) => p.type === t)!.value);
   const asUtc = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
   return asUtc - Math.floor(utcMs / 1000) * 1000;
@@ -107,6 +115,19 @@ export function ruleOf(r: Recurrence): RRule {
   return rule;
 }
 
+// Pages ask for the same stored rules again and again: keep each checked rule (rrule caches its
+// own results per instance), keyed by the whole recurrence, bounded.
+const checked = new Map<string, RRule>();
+function cachedRule(r: Recurrence): RRule {
+  const key = JSON.stringify(r);
+  let rule = checked.get(key);
+  if (!rule) {
+    if (checked.size >= 2000) checked.clear();
+    checked.set(key, (rule = ruleOf(r)));
+  }
+  return rule;
+}
+
 export interface Occurrence {
   /** UTC start and end (ms). */
   startsAt: number;
@@ -117,22 +138,24 @@ export interface Occurrence {
 
 /** Occurrences whose start lies in [fromUtc, toUtc), at most `limit`. */
 export function occurrences(r: Recurrence, fromUtc: number, toUtc: number, limit = 5000): Occurrence[] {
-  const rule = ruleOf(r);
+  const rule = cachedRule(r);
   // Floating times differ from UTC by at most 14 h: widen the window, then filter exactly.
   const day = 86_400_000;
   const out: Occurrence[] = [];
-  rule.between(new Date(fromUtc - day), new Date(toUtc + day), true, (date) => {
+  // No iterator callback: rrule caches a plain `between` per rule instance.
+  for (const date of rule.between(new Date(fromUtc - day), new Date(toUtc + day), true)) {
     const startsAt = wallToUtc(r.zone, date.getTime());
     if (startsAt >= fromUtc && startsAt < toUtc) out.push({ startsAt, endsAt: startsAt + r.durationMin * 60_000, wall: date.getTime() });
-    return out.length < limit;
-  });
+    if (out.length >= limit) break;
+  }
   return out;
 }
 
 /** Every occurrence of a rule that ends by count or date. */
 export function allOccurrences(r: Recurrence, limit = 5000): Occurrence[] {
-  return ruleOf(r)
-    .all((_, i) => i < limit)
+  return cachedRule(r)
+    .all()
+    .slice(0, limit)
     .map((date) => {
       const startsAt = wallToUtc(r.zone, date.getTime());
       return { startsAt, endsAt: startsAt + r.durationMin * 60_000, wall: date.getTime() };

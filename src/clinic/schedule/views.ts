@@ -8,8 +8,12 @@ import { scheduleStrings } from "./strings.ts";
 /** Schedule and calendar page parts. Every value is escaped by html``; nothing here opens sealed data. */
 
 /** "Tue 3 Mar 2026", in the zone the time belongs to. */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
 export function dayText(locale: Locale, zone: string, ms: number): string {
-  return new Intl.DateTimeFormat(INTL_TAGS[locale], { timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric" }).format(ms);
+  const key = `${locale} ${zone}`;
+  let f = dayFormats.get(key);
+  if (!f) dayFormats.set(key, (f = new Intl.DateTimeFormat(INTL_TAGS[locale], { timeZone: zone, weekday: "short", day: "numeric", month: "short", year: "numeric" })));
+  return f.format(ms);
 }
 
 /** "Tue 3 Mar 2026, 18:00 (America/Toronto)": a time always comes with its zone named. */
