@@ -9,10 +9,11 @@
  *   bun scripts/bench/record.ts [--runs 5] [--views 200]
  *
  * 1. FHIR export of one patient (POST .../export, as the browser sends it): wall time per run
- *    and the server process's peak RSS during the exports (sampled every 2 ms). Baseline, same
- *    run: opening every sealed value the export reads, without building anything.
- * 2. The group's dashboard (GET /groups/:id/record) `--views` times: p50 and p99. Baseline, same
- *    run: the group's own page (GET /groups/:id), which opens the group and 12 names.
+ *    and the server process's peak RSS during the exports (sampled every 2 ms). Baseline, right
+ *    before each run: opening every sealed value the export reads, without building anything.
+ * 2. The group's dashboard (GET /groups/:id/record) `--views` times: p50 and p99. Baseline,
+ *    alternating with it: the group's own page (GET /groups/:id), which opens the group and 12
+ *    names.
  * The last line is one JSON object.
  */
 import { parseArgs } from "node:util";
@@ -65,15 +66,24 @@ const session = signIn(h, clinicianId);
 const headers = { cookie: `hearth_session=${session.id}`, "x-csrf-token": session.csrfToken, "content-type": "application/x-www-form-urlencoded" };
 const patient = members[0]!;
 
-// The server runs in this process: its RSS is this process's.
+// The server runs in this process: its RSS is this process's. Each export run is preceded by its
+// baseline (opening every sealed value the export reads), so both see the same load on a shared box.
+const sealed = [
+  ...h.db.query<{ c: Uint8Array }, [number]>("SELECT content AS c FROM measure_responses WHERE person_id = ?").all(patient),
+  ...h.db.query<{ c: Uint8Array }, [number]>("SELECT content AS c FROM clinical_notes WHERE person_id = ?").all(patient),
+];
 let peak = 0;
 const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 2);
 Bun.gc(true);
 const rssBefore = process.memoryUsage().rss;
 const exportMs: number[] = [];
+const openMs: number[] = [];
 let bundleBytes = 0;
 for (let r = 0; r < RUNS; r++) {
-  const a = performance.now();
+  let a = performance.now();
+  for (const s of sealed) await h.vault.open(s.c);
+  openMs.push(performance.now() - a);
+  a = performance.now();
   const res = await fetch(`${server.url}/groups/${groupId}/record/members/${patient}/export`, { method: "POST", headers, body: "" });
   const body = await res.arrayBuffer();
   exportMs.push(performance.now() - a);
@@ -82,33 +92,23 @@ for (let r = 0; r < RUNS; r++) {
 }
 clearInterval(sampler);
 
-// Baseline: open every sealed value the export reads (answers and notes of this patient).
-const sealed = [
-  ...h.db.query<{ c: Uint8Array }, [number]>("SELECT content AS c FROM measure_responses WHERE person_id = ?").all(patient),
-  ...h.db.query<{ c: Uint8Array }, [number]>("SELECT content AS c FROM clinical_notes WHERE person_id = ?").all(patient),
-];
-const openMs: number[] = [];
-for (let r = 0; r < RUNS; r++) {
-  const a = performance.now();
-  for (const s of sealed) await h.vault.open(s.c);
-  openMs.push(performance.now() - a);
-}
-
-async function timeViews(path: string): Promise<number[]> {
-  const out: number[] = [];
+/** Dashboard and group page, one after the other each round, so both meet the same load. */
+async function timeViews(paths: string[]): Promise<number[][]> {
+  const out: number[][] = paths.map(() => []);
   for (let i = 0; i < VIEWS + 5; i++) {
-    const a = performance.now();
-    const res = await fetch(`${server.url}${path}`, { headers });
-    await res.arrayBuffer();
-    if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
-    if (i >= 5) out.push(performance.now() - a);
+    for (const [k, path] of paths.entries()) {
+      const a = performance.now();
+      const res = await fetch(`${server.url}${path}`, { headers });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+      if (i >= 5) out[k]!.push(performance.now() - a);
+    }
   }
-  return out.sort((x, y) => x - y);
+  return out.map((xs) => xs.sort((x, y) => x - y));
 }
 const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const dash = await timeViews(`/groups/${groupId}/record`);
-const groupPage = await timeViews(`/groups/${groupId}`);
+const [dash, groupPage] = (await timeViews([`/groups/${groupId}/record`, `/groups/${groupId}`])) as [number[], number[]];
 
 const result = {
   seedSeconds: Number(seedSeconds.toFixed(1)),
