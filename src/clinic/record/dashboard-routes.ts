@@ -45,8 +45,14 @@ export function dashboardRoutes(hearth: Hearth) {
         const sessions = heldSessions(hearth.db, group.id);
         const sd0 = await baselines(hearth);
         const rows = [];
+        const glance = { improved: [] as string[], worsened: [] as string[], notAnswered: [] as string[], dropout: [] as string[] };
         for (const m of members) {
           const p = await memberProgress(hearth, viewer.id, group.id, m.personId, { sessions, sd0, endsOnly: true });
+          const who = names.get(m.personId)!;
+          if (p.insights.some((i) => i.rule === "jt-rci" && i.params.verdict === "improved")) glance.improved.push(who);
+          if (p.insights.some((i) => i.rule === "jt-rci" && i.params.verdict === "worsened")) glance.worsened.push(who);
+          if (p.insights.some((i) => i.rule === "not-answered")) glance.notAnswered.push(who);
+          if (p.insights.some((i) => i.rule === "dropout-two-missed")) glance.dropout.push(who);
           const latest = INSTRUMENTS.map((id) => {
             const r = p.history.filter((h) => h.instrument === id).at(-1);
             return r ? html`<span class="score band-${r.band.key}">${instrument(id).short} ${r.total} (${bandLabel(ctx.locale, r.band.key)})</span> ` : "";
@@ -64,6 +70,10 @@ export function dashboardRoutes(hearth: Hearth) {
         const done = query.done === "assigned" ? s.assigned : query.done === "ended" ? s.ended : null;
         const main = html`<p><a href="/groups/${group.id}">${group.name}</a></p><h1>${s.recordTitle}</h1>${okNotice(done)}
 <p><a href="/groups/${group.id}/record/billing">${s.billingLink}</a></p>
+<section class="card" aria-labelledby="glance-title"><h2 id="glance-title">${s.glanceTitle}</h2><ul class="glance">
+${([[s.glanceImproved, glance.improved], [s.glanceWorsened, glance.worsened], [s.glanceNotAnswered, glance.notAnswered], [s.glanceDropout, glance.dropout]] as const).map(
+  ([line, who]) => html`<li>${fill(line, { names: who.length ? who.join(", ") : s.glanceNobody })}</li>`,
+)}</ul></section>
 <section class="card" aria-labelledby="members-title"><h2 id="members-title">${s.membersTitle}</h2>
 <div class="table-wrap"><table class="dashboard"><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${s.colLatest}</th><th scope="col">${s.colInsights}</th></tr></thead>
 <tbody>${rows}</tbody></table></div></section>

@@ -107,6 +107,8 @@ describe("measures", () => {
     expect((await pat.get("/")).text).toContain(`href="/record/measures/${assignmentId}"`);
     const dash = await cleo.get(`/groups/${groupA}/record`);
     expect(dash.text).toContain("Not answered yet: Pat Patient");
+    expect(dash.text).toContain("Has not answered this round: Pat Patient");
+    expect(dash.text).toContain("Worsened reliably: nobody");
   });
 
   test("the form has the published wording, one fieldset per question, in French and Spanish too", async () => {

@@ -219,6 +219,12 @@ export const recordStrings = defineStrings(
     clinicAddress: "Address",
     clinicPhone: "Phone",
     billingLink: "Billing: fees, payments, invoices",
+    glanceTitle: "At a glance",
+    glanceImproved: "Improved reliably: {names}",
+    glanceWorsened: "Worsened reliably: {names}",
+    glanceNotAnswered: "Has not answered this round: {names}",
+    glanceDropout: "At risk of dropping out: {names}",
+    glanceNobody: "nobody",
   },
   {
     navMeasures: "Questionnaires",
@@ -419,6 +425,12 @@ export const recordStrings = defineStrings(
     clinicAddress: "Adresse",
     clinicPhone: "Téléphone",
     billingLink: "Facturation : tarifs, paiements, factures",
+    glanceTitle: "En un coup d'œil",
+    glanceImproved: "Amélioration fiable : {names}",
+    glanceWorsened: "Aggravation fiable : {names}",
+    glanceNotAnswered: "Sans réponse pour cette séance : {names}",
+    glanceDropout: "Risque d'abandon : {names}",
+    glanceNobody: "personne",
   },
   {
     navMeasures: "Cuestionarios",
@@ -619,6 +631,12 @@ export const recordStrings = defineStrings(
     clinicAddress: "Dirección",
     clinicPhone: "Teléfono",
     billingLink: "Facturación: tarifas, pagos, facturas",
+    glanceTitle: "De un vistazo",
+    glanceImproved: "Mejoría confiable: {names}",
+    glanceWorsened: "Empeoramiento confiable: {names}",
+    glanceNotAnswered: "Sin responder en esta ronda: {names}",
+    glanceDropout: "Riesgo de abandono: {names}",
+    glanceNobody: "nadie",
   },
 );
 
