@@ -16,7 +16,7 @@ export function toolButtons(locale: Locale): Html {
   const s = toolStrings(locale);
   return html`<div class="room-tools" role="group" aria-label="${s.chat}, ${s.hands}">
 <button type="button" id="btn-hand" class="toggle secondary" aria-pressed="false">${s.raiseHand}</button>
-<button type="button" id="btn-chat" class="toggle secondary" aria-pressed="false" aria-controls="chat-panel" aria-expanded="false">${s.chat} <span id="chat-badge" class="badge" hidden></span></button>
+<button type="button" id="btn-chat" class="toggle secondary" aria-pressed="false" aria-controls="chat-panel" aria-expanded="false">${s.chat} <span id="chat-badge" class="badge" aria-hidden="true" hidden></span><span id="chat-unread" class="visually-hidden"></span></button>
 </div>`;
 }
 

@@ -39,6 +39,17 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15
   }
 }
 
+/** Everything the page's live region says from now on. */
+async function listen(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const said: string[] = [];
+    (window as unknown as { __said: string[] }).__said = said;
+    const region = document.getElementById("announcer")!;
+    new MutationObserver(() => said.push(region.textContent ?? "")).observe(region, { childList: true, characterData: true, subtree: true });
+  });
+}
+const said = (page: Page) => page.evaluate(() => (window as unknown as { __said: string[] }).__said.join(" | "));
+
 const chatTexts = (page: Page) => page.locator("#chat-log .chat-text").allTextContents();
 const handNames = (page: Page) => page.locator("#hands-list .person-name").allTextContents();
 
@@ -54,7 +65,12 @@ test("chat, raised hands and an anonymous poll between a clinician and two patie
   const [clinician, a, b] = await Promise.all([g.clinicianIds[0]!, ...g.memberIds].map((id) => signedInPage(browser, server, id)));
   const everyone = [clinician!, a!, b!];
   const errors: string[] = [];
-  for (const p of everyone) p.on("pageerror", (e) => errors.push(`${e.message} ${e.stack ?? ""}`));
+  for (const p of everyone) {
+    p.on("pageerror", (e) => errors.push(`${e.message} ${e.stack ?? ""}`));
+    // A shared CI box can be slow: wait for what a person sees, however long the machine takes.
+    p.setDefaultTimeout(60_000);
+    p.setDefaultNavigationTimeout(90_000);
+  }
 
   await clinician!.goto(path);
   await clinician!.getByRole("heading", { level: 1, name: "Group session" }).waitFor();
@@ -63,12 +79,14 @@ test("chat, raised hands and an anonymous poll between a clinician and two patie
     await clinician!.getByRole("button", { name: `Admit ${name}` }).click();
     await page.getByRole("button", { name: "Raise hand" }).waitFor();
   }
+  for (const page of everyone) await listen(page);
 
   // ---- Chat ----------------------------------------------------------------------------------
   await a!.getByRole("button", { name: "Chat" }).click();
   await send(a!, "Hello from A, see https://phish.example/login");
   // B's chat is closed: the unread badge says so, and opening the chat shows the message.
-  await b!.locator("#chat-badge", { hasText: "1" }).waitFor();
+  await b!.getByRole("button", { name: /^Chat\s+1 unread$/ }).waitFor();
+  if ((await axeViolations(b!)).length) throw new Error(describeViolations("member's room, unread badge", await axeViolations(b!)));
   for (const page of [clinician!, b!]) {
     await page.getByRole("button", { name: /^Chat/ }).click();
     await page.locator("#chat-log .chat-text", { hasText: "Hello from A" }).waitFor();
@@ -100,13 +118,16 @@ test("chat, raised hands and an anonymous poll between a clinician and two patie
   expect(await handNames(b!)).toEqual(["Member 1", "You"]);
   // The tile says it too, and the live region said who raised their hand.
   await clinician!.locator(".tile .tile-hand", { hasText: "hand raised, 1 in line" }).waitFor();
-  await until(async () => (await b!.locator("#announcer").textContent())!.includes("Member 1 raised their hand"), "the announcement at B", 5000).catch(() => {});
+  await until(async () => (await said(b!)).includes("Member 1 raised their hand"), "the announcement at B");
+  await until(async () => (await said(a!)).includes("Your hand is raised"), "the announcement at A");
   await clinician!.getByRole("button", { name: "Call on the next person" }).click();
   for (const page of everyone) await until(async () => (await handNames(page)).length === 1, "one hand left");
   expect(await handNames(clinician!)).toEqual(["Member 2"]);
   expect(await handNames(a!)).toEqual(["Member 2"]);
   expect(await handNames(b!)).toEqual(["You"]);
   await a!.getByRole("button", { name: "Raise hand" }).waitFor();
+  await until(async () => (await said(a!)).includes("The facilitator is calling on you"), "A hears they are called on");
+  await until(async () => (await said(b!)).includes("Member 1 is called on"), "B hears A is called on");
 
   // ---- Polls ---------------------------------------------------------------------------------
   await clinician!.getByText("New poll").click();
@@ -140,4 +161,4 @@ test("chat, raised hands and an anonymous poll between a clinician and two patie
   expect(polls).toEqual([{ created_by: g.clinicianIds[0]!, anonymous: 1 }]);
 
   expect(errors).toEqual([]);
-}, 120_000);
+}, 300_000);

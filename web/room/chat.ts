@@ -19,6 +19,7 @@ export class ChatPanel {
   readonly #count = byId("chat-count");
   readonly #button = byId<HTMLButtonElement>("btn-chat");
   readonly #badge = byId("chat-badge");
+  readonly #unreadText = byId("chat-unread");
   readonly #max: number;
   readonly #items = new Map<number, HTMLLIElement>();
   #unread = 0;
@@ -66,7 +67,7 @@ export class ChatPanel {
     } else {
       this.#unread += fresh.length;
       this.#badge.textContent = String(this.#unread);
-      this.#badge.setAttribute("aria-label", fill(this.t.chatUnread, { n: this.#unread }));
+      this.#unreadText.textContent = fill(this.t.chatUnread, { n: this.#unread });
       this.#badge.hidden = false;
       // The log announces itself when open; closed, the live region says who wrote.
       this.announce(fill(this.t.chatNew, { name: fresh.at(-1)!.name }));
@@ -88,6 +89,7 @@ export class ChatPanel {
     if (this.open) {
       this.#unread = 0;
       this.#badge.hidden = true;
+      this.#unreadText.textContent = "";
       this.#text.focus();
       this.#log.lastElementChild?.scrollIntoView({ block: "nearest" });
     }
