@@ -37,7 +37,8 @@ export function vitalsAdminRoutes(hearth: Hearth) {
       const ctx = pageFor(request);
       const s = vitalsStrings(ctx.locale);
       const devices = listDevices(hearth);
-      const refused = (r: Record<string, number>) => Object.entries(r).map(([code, n]) => `${code}: ${n}`).join(", ") || s.noneRefused;
+      const words: Record<string, string> = { "bad-signature": s.refusedBadSignature, replayed: s.refusedReplayed, "seq-reused": s.refusedSeqReused, "bad-input": s.refusedBadInput };
+      const refused = (r: Record<string, number>) => Object.entries(r).map(([code, n]) => `${words[code] ?? code}: ${n}`).join(", ") || s.noneRefused;
       const main = html`<h1>${s.devicesTitle}</h1><p class="muted">${s.devicesIntro}</p>
 <form method="post" action="/admin/devices/pair"><button type="submit">${s.pairButton}</button></form>
 <section class="card" aria-labelledby="device-list"><h2 id="device-list" class="visually-hidden">${s.devicesTitle}</h2>

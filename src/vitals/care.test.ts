@@ -127,7 +127,7 @@ describe("pages", () => {
     expect(row).toContain("Uploading");
     expect(row).toContain("80 %");
     expect(row).toContain("t-1");
-    expect(row).toContain("bad-signature: 1");
+    expect(row).toContain("forged or altered: 1");
     // No reading values on the admin's page.
     expect(page.text).not.toContain("mmHg");
     const health = await admin.get("/admin/health");

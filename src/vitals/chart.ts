@@ -25,7 +25,7 @@ export const MEASURES = [
   { loinc: "29463-7", key: "weight" },
 ] as const;
 
-const UNIT_WORDS: Record<string, string> = { "/min": "/min", "%": "%", Cel: "°C", "[degF]": "°F", kg: "kg", "[lb_av]": "lb", "mm[Hg]": "mmHg" };
+export const UNIT_WORDS: Record<string, string> = { "/min": "/min", "%": "%", Cel: "°C", "[degF]": "°F", kg: "kg", "[lb_av]": "lb", "mm[Hg]": "mmHg" };
 
 export function measureName(locale: Locale, loinc: string): string {
   const m = MEASURES.find((x) => x.loinc === loinc);

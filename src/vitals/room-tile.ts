@@ -5,7 +5,7 @@
 // anyone who is not an admitted clinician.
 import type { FeatureMember, RoomFeature, RoomFeatureContext } from "../rooms/feature.ts";
 import { readingsOf } from "./readings.ts";
-import { measureName, MEASURES } from "./chart.ts";
+import { measureName, MEASURES, UNIT_WORDS } from "./chart.ts";
 import { onNewReadings } from "./live.ts";
 import type { VitalsServerMessage } from "./room-protocol.ts";
 import { vitalsStrings } from "./strings.ts";
@@ -13,7 +13,6 @@ import { historyOf } from "../clinic/record/measures.ts";
 import { bandLabel } from "../clinic/record/strings.ts";
 
 const DAY_MS = 86_400_000;
-const UNIT_WORDS: Record<string, string> = { "/min": "/min", "%": "%", Cel: "°C", "[degF]": "°F", kg: "kg", "[lb_av]": "lb", "mm[Hg]": "mmHg" };
 
 export class VitalsTile implements RoomFeature<never> {
   readonly types = [] as const;
