@@ -4,10 +4,11 @@ import { journalApiRoutes } from "./journal-routes.ts";
 import { journalPageRoutes } from "./journal-pages.ts";
 import { messageRoutes } from "./message-routes.ts";
 import { worksheetRoutes } from "./worksheet-routes.ts";
+import { documentRoutes } from "./document-routes.ts";
 
 export { messageNavCounts as portalNavCounts } from "./message-routes.ts";
 
 /** The client portal: each part brings its own pages and API. */
 export function portalRoutes(hearth: Hearth) {
-  return new Elysia({ name: "portal" }).use(journalPageRoutes(hearth)).use(journalApiRoutes(hearth)).use(messageRoutes(hearth)).use(worksheetRoutes(hearth));
+  return new Elysia({ name: "portal" }).use(journalPageRoutes(hearth)).use(journalApiRoutes(hearth)).use(messageRoutes(hearth)).use(worksheetRoutes(hearth)).use(documentRoutes(hearth));
 }

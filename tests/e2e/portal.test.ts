@@ -8,10 +8,12 @@
  * passes axe with no serious or critical violation. Messaging: the patient writes to their care
  * team, the clinician sees the unread count on the nav, reads and replies, and the patient sees
  * theirs, with the crisis link and the retention policy on the page. Worksheets: A gives the
- * patient a thought record, which they fill in, submit, and read A's comment on.
+ * patient a thought record, which they fill in, submit, and read A's comment on. Documents: a
+ * 25 MB file uploads with a progress bar and A downloads it byte-identical.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
@@ -275,3 +277,37 @@ test("worksheets: a thought record given, filled in, submitted and commented on"
   await pat.page.getByText("Well noticed. Try it again on Thursday.").waitFor();
   expect(axeProblems).toEqual([]);
 }, 120_000);
+
+test("documents: a 25 MB file uploads with a progress bar and downloads byte-identical", async () => {
+  const file = Buffer.alloc(25 * 1024 * 1024);
+  for (let i = 0; i < file.length; i += 65536) crypto.getRandomValues(file.subarray(i, i + 65536));
+  file.write("%PDF-1.7\n", 0, "latin1");
+  const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+  await pat.page.goto("/");
+  await pat.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Documents" }).click();
+  await pat.page.getByRole("heading", { name: "Add a document" }).waitFor();
+  await axe(pat.page, "documents");
+  // What the status line says while the file goes up (the page moves on once it is done).
+  const said: string[] = [];
+  pat.page.on("console", (m) => said.push(m.text()));
+  await pat.page.evaluate(() => {
+    const status = document.getElementById("document-status")!;
+    new MutationObserver(() => console.log(`status: ${status.textContent}`)).observe(status, { childList: true, characterData: true, subtree: true });
+  });
+  await pat.page.getByLabel("File").setInputFiles({ name: "summary.pdf", mimeType: "application/pdf", buffer: file });
+  await pat.page.getByLabel("Title").fill("Discharge summary");
+  await pat.page.getByLabel("Who can see it").selectOption({ label: "Me and my care team" });
+  await pat.page.getByRole("button", { name: "Upload" }).click();
+  await pat.page.getByText("Document added.").waitFor({ timeout: 60_000 });
+  expect(said.some((t) => /status: Uploading… \d+%/.test(t))).toBe(true);
+  await pat.page.getByRole("link", { name: "Download Discharge summary" }).waitFor();
+
+  await a.page.goto("/portal/documents");
+  await a.page.getByRole("link", { name: "Pat Patient" }).click();
+  const [download] = await Promise.all([a.page.waitForEvent("download"), a.page.getByRole("link", { name: "Download Discharge summary" }).click()]);
+  expect(download.suggestedFilename()).toBe("Discharge summary.pdf");
+  expect(sha(readFileSync((await download.path())!))).toBe(sha(file));
+  await axe(a.page, "a patient's documents (clinician)");
+  expect(axeProblems).toEqual([]);
+}, 180_000);

@@ -80,20 +80,22 @@ async function detect(head: Uint8Array): Promise<string | null> {
   return looksLikeText(head) ? "text/plain" : null;
 }
 
+/** A file streamed into sealed storage: its blob's name under the directory, its sealed key, its checked type and size. */
+export interface SealedFile {
+  blob: string;
+  sealedKey: Uint8Array;
+  mime: string;
+  bytes: number;
+}
+
 /**
- * Streams a file into the group's materials, sealed. Refuses (MaterialError, nothing kept) a file
- * over `maxBytes`, an empty one, or one whose content is not an allowed type.
+ * Streams `source` through a byte counter into age's streaming encryption to a key of its own,
+ * chunk by chunk into a new file under `dir`, and types it from its first bytes. Refuses
+ * (MaterialError, nothing kept) a file over `maxBytes`, an empty one, or one whose content is not
+ * an allowed type. Shared with the portal's documents (src/portal/documents.ts).
  */
-export async function addFile(
-  hearth: Hearth,
-  actorId: number,
-  target: { groupId: number; scheduleId: number | null; wall: number | null },
-  title: string,
-  source: ReadableStream<Uint8Array>,
-  maxBytes = MAX_BYTES,
-): Promise<number> {
-  const clean = title.trim();
-  if (!clean || clean.length > TITLE_MAX) throw new MaterialError("title", "invalid");
+export async function sealFileStream(hearth: Hearth, dir: string, source: ReadableStream<Uint8Array>, maxBytes = MAX_BYTES): Promise<SealedFile> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const identity = await age.generateX25519Identity();
   const e = new age.Encrypter();
   e.addRecipient(await age.identityToRecipient(identity));
@@ -120,7 +122,7 @@ export async function addFile(
     }),
   );
   const blob = `${crypto.randomUUID()}.age`;
-  const path = join(dirOf(hearth), blob);
+  const path = join(dir, blob);
   const out = await open(path, "wx", 0o600);
   try {
     const sealed = await e.encrypt(counted);
@@ -138,7 +140,28 @@ export async function addFile(
     await rm(path, { force: true });
     throw new MaterialError("file", bytes === 0 ? "empty" : "type");
   }
-  const sealedKey = await hearth.vault.seal(identity);
+  return { blob, sealedKey: await hearth.vault.seal(identity), mime, bytes };
+}
+
+/** The plaintext of a file sealed by sealFileStream, as a stream (never whole in memory). */
+export async function openSealedStream(hearth: Hearth, dir: string, blob: string, sealedKey: Uint8Array): Promise<ReadableStream<Uint8Array>> {
+  const d = new age.Decrypter();
+  d.addIdentity(await hearth.vault.openText(sealedKey));
+  return (await d.decrypt(Bun.file(join(dir, blob)).stream())) as ReadableStream<Uint8Array>;
+}
+
+/** Streams a file into the group's materials, sealed (see sealFileStream for what is refused). */
+export async function addFile(
+  hearth: Hearth,
+  actorId: number,
+  target: { groupId: number; scheduleId: number | null; wall: number | null },
+  title: string,
+  source: ReadableStream<Uint8Array>,
+  maxBytes = MAX_BYTES,
+): Promise<number> {
+  const clean = title.trim();
+  if (!clean || clean.length > TITLE_MAX) throw new MaterialError("title", "invalid");
+  const { blob, sealedKey, mime, bytes } = await sealFileStream(hearth, dirOf(hearth), source, maxBytes);
   const sealedTitle = await hearth.vault.seal(clean);
   return hearth.db.transaction(() => {
     const id = hearth.db
@@ -232,9 +255,7 @@ export async function openFile(hearth: Hearth, actorId: number, id: number): Pro
     )
     .get(id);
   if (!r) return null;
-  const d = new age.Decrypter();
-  d.addIdentity(await hearth.vault.openText(r.file_key));
-  const stream = (await d.decrypt(Bun.file(join(dirOf(hearth), r.blob)).stream())) as ReadableStream<Uint8Array>;
+  const stream = await openSealedStream(hearth, dirOf(hearth), r.blob, r.file_key);
   const title = await hearth.vault.openText(r.title);
   hearth.audit.append({ actor: `person:${actorId}`, action: "material.downloaded", subject: `material:${id}`, ownerId: null, outcome: "ok" });
   return { stream, bytes: r.bytes, mime: r.mime, filename: `${title}.${ALLOWED_TYPES[r.mime] ?? "bin"}` };
