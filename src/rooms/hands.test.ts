@@ -91,4 +91,18 @@ describe("raised hands", () => {
     a.send({ type: "leave" });
     await clinician.next("hands", (h) => h.queue.length === 0, mark);
   });
+
+  test("a member sent back to the waiting room, or removed, leaves the queue", async () => {
+    const { clinician, members } = await room(2);
+    const [a, b] = members as [RoomSocket, RoomSocket];
+    a.send({ type: "hand-raise" });
+    b.send({ type: "hand-raise" });
+    await clinician.next("hands", (h) => h.queue.length === 2);
+    let mark = clinician.mark;
+    clinician.send({ type: "to-waiting", memberId: a.memberId });
+    expect((await clinician.next("hands", () => true, mark)).queue.map((h) => h.memberId)).toEqual([b.memberId]);
+    mark = clinician.mark;
+    clinician.send({ type: "remove", memberId: b.memberId });
+    expect((await clinician.next("hands", () => true, mark)).queue).toEqual([]);
+  });
 });
