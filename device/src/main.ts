@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // hearth-agent: reads vitals from a source (simulator, CMS50 serial oximeter, BLE through BlueZ),
 // keeps them signed in a local outbox, and uploads them to the paired Hearth appliance.
-//   hearth-agent pair --code 12345678 [--url https://hearth.local:8443] [--name "Ward 2 Pi"] [--state DIR]
+//   hearth-agent pair --code 12345678 [--url https://hearth.local:8443] [--ca-fingerprint AB:CD:..] [--name "Ward 2 Pi"] [--state DIR]
 //   hearth-agent held                  (readings the appliance refused, kept for a person to look at)
 //   hearth-agent run [--source simulator|serial:/dev/ttyUSB0|ble] [--adapter /org/bluez/hci0] [--interval MS] [--limit N] [--state DIR]
 import { join } from "node:path";
@@ -19,7 +19,7 @@ const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
     state: { type: "string", default: process.env.HEARTH_AGENT_STATE ?? "/var/lib/hearth-agent" },
-    code: { type: "string" }, url: { type: "string" }, name: { type: "string", default: "hearth-agent" },
+    code: { type: "string" }, url: { type: "string" }, "ca-fingerprint": { type: "string" }, name: { type: "string", default: "hearth-agent" },
     source: { type: "string", default: "simulator" }, interval: { type: "string", default: "1000" },
     limit: { type: "string" }, seed: { type: "string", default: "1" }, "upload-ms": { type: "string", default: "500" },
     batch: { type: "string", default: "200" }, adapter: { type: "string", default: "/org/bluez/hci0" },
@@ -86,7 +86,7 @@ const command = positionals[0];
 try {
   if (command === "pair") {
     if (!values.code) throw new Error("Give the code the appliance shows: hearth-agent pair --code NNNNNNNN");
-    const s = await pair({ dir: values.state!, code: values.code, ...(values.url ? { url: values.url } : {}), name: values.name! });
+    const s = await pair({ dir: values.state!, code: values.code, ...(values.url ? { url: values.url } : {}), ...(values["ca-fingerprint"] ? { caFingerprint: values["ca-fingerprint"] } : {}), name: values.name! });
     log(`paired with ${s.url} as ${s.deviceId}`);
   } else if (command === "run") {
     await run();

@@ -5,6 +5,7 @@
 import { startServer } from "../../src/server.ts";
 import { tempDir, testConfig } from "../../tests/harness.ts";
 import { startPairing, revokeDevice } from "../../src/vitals/pairing.ts";
+import { fingerprint } from "../../src/appliance/tls.ts";
 
 const MAIN = `${import.meta.dir}/../src/main.ts`;
 const data = tempDir("hearth-pair-");
@@ -24,7 +25,10 @@ try {
   const wrong = await agent("pair", "--code", "00000000");
   out.wrongCode = { code: wrong.code, stderr: wrong.stderr.trim() };
   const { code } = startPairing(appliance.hearth, 1);
-  const paired = await agent("pair", "--code", code, "--name", "ward-pi");
+  const ca = fingerprint(await Bun.file(`${data.path}/tls/ca.crt`).text());
+  const impostor = await agent("pair", "--code", code, "--name", "ward-pi", "--ca-fingerprint", "AA:".repeat(31) + "AA");
+  out.wrongCa = { code: impostor.code, stderr: impostor.stderr.trim() };
+  const paired = await agent("pair", "--code", code, "--name", "ward-pi", "--ca-fingerprint", ca);
   out.paired = { code: paired.code, stderr: paired.stderr.trim(), said: /paired with https:\/\/127\.0\.0\.1:8443 as dev_/.test(paired.stdout) };
   const state = JSON.parse(await Bun.file(`${agentDir.path}/agent.json`).text()) as { deviceId: string; ca: string };
   out.pinnedCa = state.ca === (await Bun.file(`${data.path}/tls/ca.crt`).text());

@@ -9,6 +9,8 @@ test("the agent finds the appliance by mDNS, pins its CA, pairs with the code an
   const out = JSON.parse(stdout.trim().split("\n").at(-1)!);
   expect(out.error ?? "").toBe("");
   expect(out.wrongCode).toEqual({ code: 1, stderr: "Pairing refused: This pairing code is not valid." });
+  // A CA that is not the one the pairing page shows: refused before the code is sent (the code still works after).
+  expect(out.wrongCa).toEqual({ code: 1, stderr: "The certificate authority at https://127.0.0.1:8443 is not the one the appliance's pairing page shows. Nothing was sent; check the address." });
   expect(out.paired).toEqual({ code: 0, stderr: "", said: true });
   expect(out.pinnedCa).toBe(true);
   expect(out.stored).toBe(12);

@@ -11,6 +11,9 @@ import { policy } from "../identity/policy.ts";
 import { requireViewer } from "../identity/guard.ts";
 import { extendNav } from "../identity/extensions.ts";
 import { HttpError } from "../ui/errors.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { CA_CERT_FILE, fingerprint, tlsDir } from "../appliance/tls.ts";
 import { revokeDevice, startPairing } from "./pairing.ts";
 import { deviceCounts, listDevices, type DeviceStatus } from "./registry.ts";
 import { vitalsStrings } from "./strings.ts";
@@ -56,11 +59,14 @@ ${devices.length
       const ctx = pageFor(request);
       const s = vitalsStrings(ctx.locale);
       const { code, expiresAt } = startPairing(hearth, requireViewer(request).id);
+      const caFile = join(tlsDir(hearth.config.dataDir), CA_CERT_FILE);
+      const ca = existsSync(caFile) ? fingerprint(readFileSync(caFile, "utf8")) : null;
       hearth.audit.append({ actor: `person:${requireViewer(request).id}`, action: "vitals.pairing_started", subject: "device:new", outcome: "ok" });
       const main = html`<h1>${s.pairTitle}</h1><section class="card narrow">
 <p class="pairing-code" aria-label="${s.pairTitle}"><strong>${code.slice(0, 4)} ${code.slice(4)}</strong></p>
 <p>${fill(s.pairCode, { time: formatDateTime(ctx.locale, expiresAt) })}</p>
-<p>${s.pairCommand}</p><pre><code>sudo hearth-agent pair --code ${code}</code></pre>
+<p>${s.pairCommand}</p><pre><code>sudo hearth-agent pair --code ${code}${ca ? ` --ca-fingerprint ${ca}` : ""}</code></pre>
+${ca ? html`<p>${s.pairFingerprint}</p><p><code class="fingerprint">${ca}</code></p>` : ""}
 <p><a href="/admin/devices">${s.devicesTitle}</a></p></section>`;
       // no-store: the code must not linger in a cache or the back button.
       return htmlResponse(layout(ctx, s.pairTitle, main), 200, { "cache-control": "no-store" });
