@@ -115,7 +115,7 @@ test("PHQ-9 at home alerts the clinician; a DAP note from the attendance is sign
   await Promise.all([c.waitForURL(`**/sessions/${sessionId}/notes`), c.getByRole("link", { name: /^Session notes:/ }).click()]);
   await axe(c, "session notes");
   await c.getByRole("row", { name: /Pat Patient/ }).getByText(/Present .*\(50 min\)/).waitFor();
-  await c.getByLabel("Template").selectOption("dap");
+  await c.getByRole("row", { name: /Pat Patient/ }).getByLabel("Template").selectOption("dap");
   await Promise.all([c.waitForURL(/\/notes\/\d+$/), c.getByRole("button", { name: "Write note for Pat Patient" }).click()]);
   const noteId = Number(/\/notes\/(\d+)$/.exec(c.url())![1]);
   expect(await c.getByLabel("Attendance").inputValue()).toMatch(/^Present \d\d:\d\d–\d\d:\d\d \(50 min\)$/);

@@ -19,6 +19,7 @@ import {
 } from "./notes.ts";
 import { signingOptions, verifySigning } from "./signing.ts";
 import { addendaSection, draftForm, fieldLabel, signedNote, templateLabel } from "./note-views.ts";
+import { clinicTemplate, templateOptions } from "./templates.ts";
 import { recordStrings } from "./strings.ts";
 import { RECORD_STYLES, goTo, nameShown, okNotice, refuse } from "./views.ts";
 
@@ -77,7 +78,7 @@ export function noteRoutes(hearth: Hearth) {
   ? html`<a href="/groups/${params.id}/notes/${note.id}" aria-label="${fill(s.openNoteFor, { name })}">${s.openNote}</a> <span class="muted">${state}</span>`
   : p
     ? html`<form method="post" action="${base}" class="inline-form"><input type="hidden" name="personId" value="${m.personId}">
-<label class="visually-hidden" for="tpl-${m.personId}">${s.templateLabel}</label><select id="tpl-${m.personId}" name="template">${(["dap", "soap", "birp"] as const).map((tp) => html`<option value="${tp}">${templateLabel(ctx.locale, tp)}</option>`)}</select>
+<label class="visually-hidden" for="tpl-${m.personId}">${s.templateLabel}</label><select id="tpl-${m.personId}" name="template">${templateOptions(hearth, ctx.locale, ["dap", "soap", "birp"])}</select>
 <button type="submit" aria-label="${fill(s.writeNoteFor, { name })}">${s.writeNote}</button></form>`
     : ""}</td></tr>`);
         }
@@ -86,7 +87,8 @@ export function noteRoutes(hearth: Hearth) {
 <section class="card" aria-labelledby="group-note-title"><h2 id="group-note-title">${s.groupNote}</h2>
 ${groupNote
   ? html`<p><a href="/groups/${params.id}/notes/${groupNote.id}">${s.openNote}</a> <span class="muted">${groupNote.signedAt ? fill(s.stateSigned, { when: formatDateTime(ctx.locale, groupNote.signedAt) }) : s.stateDraft}</span></p>`
-  : html`<form method="post" action="${base}"><input type="hidden" name="template" value="group"><button type="submit">${s.writeNote}</button></form>`}</section>
+  : html`<form method="post" action="${base}" class="inline-form"><label class="visually-hidden" for="tpl-group">${s.templateLabel}</label><select id="tpl-group" name="template">${templateOptions(hearth, ctx.locale, ["group"])}</select><button type="submit">${s.writeNote}</button></form>`}</section>
+<p><a href="/record/templates">${s.templatesLink}</a></p>
 <section class="card" aria-labelledby="member-notes-title"><h2 id="member-notes-title">${s.individualNotes}</h2>
 <div class="table-wrap"><table><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${s.attendanceTitle}</th><th scope="col">${s.notesTitle}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
         return htmlResponse(layout(ctx, s.notesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
@@ -101,8 +103,11 @@ ${groupNote
         const s = recordStrings(locale);
         const session = findSession(hearth.db, params.sessionId);
         if (!session || session.groupId !== params.id || session.openedAt === null) throw refuse(locale, 404, s.notFound);
-        const template = body.template;
-        if (!isTemplate(template)) throw refuse(locale, 400, s.templateLabel);
+        // A standard structure, or one of the clinic's own templates ("t:ID") on top of one.
+        const own = /^t:(\d{1,9})$/.exec(body.template);
+        const chosen = own ? clinicTemplate(hearth, Number(own[1])) : null;
+        const template = chosen ? chosen.base : body.template;
+        if (!isTemplate(template) || (own && !chosen)) throw refuse(locale, 400, s.badTemplate);
         const personId = body.personId ? Number(body.personId) : null;
         if ((personId === null) !== (template === "group")) throw refuse(locale, 400, s.badMember);
         const present = sessionPresence(hearth.db, session.id, hearth.now());
@@ -121,10 +126,10 @@ ${groupNote
           if (!p) throw refuse(locale, 400, s.badMember);
           attendance = fill(s.attendedFor, { from: when(locale, p.from), to: when(locale, p.to), minutes: p.minutes });
         }
-        const id = await createNote(hearth, { sessionId: session.id, groupId: params.id, personId, template, by: viewer.id, fields: { attendance } });
+        const id = await createNote(hearth, { sessionId: session.id, groupId: params.id, personId, template, by: viewer.id, fields: { ...chosen?.fields, attendance } });
         return goTo(request, `/groups/${params.id}/notes/${id}`);
       },
-      { params: SessionParams, body: t.Object({ template: t.String({ maxLength: 8 }), personId: t.Optional(t.String({ maxLength: 12 })) }, { additionalProperties: true }), detail: policy(GROUP_CLINICIANS) },
+      { params: SessionParams, body: t.Object({ template: t.String({ maxLength: 12 }), personId: t.Optional(t.String({ maxLength: 12 })) }, { additionalProperties: true }), detail: policy(GROUP_CLINICIANS) },
     )
     .get(
       "/groups/:id/notes/:noteId",

@@ -254,6 +254,25 @@ describe("session notes", () => {
     expect((await cleo.post(`${base}/sign/verify`, { response: cleo.key.assert(o.json<{ options: { challenge: string } }>().options) })).status).toBe(401);
   });
 
+  test("the clinic's own template pre-fills a note on its structure", async () => {
+    await cleo.get("/record/templates");
+    expect((await cleo.post("/record/templates", form({ base: "group", name: "   " }))).status).toBe(400);
+    expect((await cleo.post("/record/templates", form({ base: "group", name: "DBT skills group", theme: "DBT module: ", interventions: "Mindfulness check-in; skills teaching; homework review" }))).status).toBe(303);
+    const tpl = server.hearth.db.query<{ id: number }, []>("SELECT max(id) AS id FROM note_templates").get()!.id;
+    const page = await cleo.get(`/groups/${groupA}/sessions/${sessionId}/notes`);
+    expect(page.text).toContain(`<option value="t:${tpl}">DBT skills group (GROUP)</option>`);
+    const r = await cleo.post(`/groups/${groupA}/sessions/${sessionId}/notes`, form({ template: `t:${tpl}` }));
+    expect(r.status).toBe(303);
+    const note = await cleo.get(r.headers.location!);
+    expect(note.text).toContain(">Mindfulness check-in; skills teaching; homework review</textarea>");
+    expect(note.text).toMatch(/<textarea id="f-attendance"[^>]*>Pat Patient: Present/);
+    const unknown = await cleo.post(`/groups/${groupA}/sessions/${sessionId}/notes`, form({ template: "t:99999" }));
+    expect(unknown.status).toBe(400);
+    expect(unknown.text).toContain("Choose a template from the list.");
+    expect((await pat.get("/record/templates")).status).toBe(403);
+    expect((await admin.get("/record/templates")).status).toBe(403);
+  });
+
   test("another clinician's passkey cannot sign for Cleo", async () => {
     const r = await cleo.post(`/groups/${groupA}/sessions/${sessionId}/notes`, form({ template: "group" }));
     const gid = Number(/notes\/(\d+)$/.exec(r.headers.location!)![1]);

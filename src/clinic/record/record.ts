@@ -12,6 +12,7 @@ import { alertsFragment, dashboardRoutes } from "./dashboard-routes.ts";
 import { noteRoutes } from "./note-routes.ts";
 import { exportRoutes } from "./export-routes.ts";
 import { billingRoutes } from "./billing-routes.ts";
+import { templateRoutes } from "./templates.ts";
 
 
 /**
@@ -40,5 +41,5 @@ export function recordRoutes(hearth: Hearth) {
     return html`<section class="card" aria-labelledby="due-home-title"><h2 id="due-home-title">${s.dueTitle}</h2>
 <ul class="plain">${due.map((a) => html`<li><a class="button" href="/record/measures/${a.id}">${fill(s.fillButton, { measure: instrument(a.instrument).short })}</a></li>`)}</ul></section>`;
   });
-  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth)).use(exportRoutes(hearth)).use(billingRoutes(hearth));
+  return new Elysia({ name: "record" }).use(measureRoutes(hearth)).use(dashboardRoutes(hearth)).use(noteRoutes(hearth)).use(exportRoutes(hearth)).use(billingRoutes(hearth)).use(templateRoutes(hearth));
 }
