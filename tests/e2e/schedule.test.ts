@@ -136,5 +136,19 @@ test("a clinician schedules a group and attaches tonight's worksheet; the patien
   const join = pat.getByRole("link", { name: "Join the session of Evening skills group" });
   await join.waitFor();
   await Promise.all([pat.waitForURL(/\/sessions\/\d+$/), join.click()]);
+
+  // The intake and matching pages, and the notifications the reminders went to.
+  await patClient.get("/intake");
+  await patClient.post("/intake", "focus=anxiety&language=en&windows=TU-evening&preference=group");
+  await pat.goto("/intake");
+  await axe(pat, "patient's intake");
+  await pat.goto("/notifications");
+  await axe(pat, "notifications");
+  const review = await signedInPage(browser, server, cleoClient.personId);
+  await review.goto("/intake");
+  await axe(review, "clinician's intake and matching");
+  await review.goto(`/intake/people/${patClient.personId}`);
+  await review.getByRole("heading", { name: "Groups with open seats" }).waitFor();
+  await axe(review, "ranked suggestions");
   expect(axeProblems.join("\n")).toBe("");
 }, 120_000);

@@ -73,7 +73,7 @@ export function materialsSection(hearth: Hearth) {
 ${bySession.map(({ p, items }) => html`<h3>${fill(s.forSession, { when: whenText(locale, p.zone, p.startsAt) })}</h3><ul class="materials">${items.map((m) => item(locale, groupId, m, leads))}</ul>`)}`
       : html`<p>${s.none}</p>`;
     const options = html`<option value="group">${s.forGroup}</option>${sessions
-      .filter((p) => !p.cancelled && p.endsAt > Date.now() - 14 * 86_400_000)
+      .filter((p) => !p.cancelled && p.endsAt > hearth.now() - 14 * 86_400_000)
       .map((p) => html`<option value="${p.scheduleId}:${p.wall}">${fill(s.forSession, { when: whenText(locale, p.zone, p.startsAt) })}</option>`)}`;
     const forms = leads
       ? html`<div class="grid"><section class="card" aria-labelledby="add-file-title"><h3 id="add-file-title">${s.addFileTitle}</h3><p>${fill(s.addFileIntro, { mb: MB })}</p>
