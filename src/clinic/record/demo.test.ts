@@ -39,6 +39,7 @@ test("the demo's record: months of measures, reliable changes both ways, notes",
   expect(notes.n).toBeGreaterThan(6);
   const billing = hearth.db.query<{ fees: number; payments: number }, []>("SELECT (SELECT count(*) FROM group_fees) AS fees, (SELECT count(*) FROM payments) AS payments").get()!;
   expect(billing).toEqual({ fees: 3, payments: 12 });
+  expect(hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM note_templates").get()!.n).toBe(1);
   // A demo patient's FHIR Bundle validates against the R4 schema with 0 errors.
   const g = clinic.groups[0]!;
   const bundle = await exportPatient(hearth, g.clinicianId, g.memberIds[0]!, [g.id]);

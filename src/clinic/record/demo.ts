@@ -9,6 +9,7 @@ import { createNote } from "./notes.ts";
 import { heldSessions, sessionPresence } from "./attendance.ts";
 import { chargesOf, dayIn, recordPayment, setClinicDetails, setFee } from "./billing.ts";
 import { clinicZone } from "../schedule/schedules.ts";
+import { addClinicTemplate } from "./templates.ts";
 
 const MIN = 60_000;
 const DAY = 24 * 60 * MIN;
@@ -52,6 +53,7 @@ export async function recordDemo(hearth: Hearth, clinic: DemoClinic): Promise<vo
   const db = hearth.db;
   const now = hearth.now();
   const patients = clinic.patients.map((p) => p.id);
+  addClinicTemplate(hearth, { name: "DBT skills group", base: "group", fields: { theme: "DBT module: ", interventions: "Mindfulness check-in; skills teaching; homework review; new homework", process: "" } }, clinic.clinicians[0]!.id);
   setClinicDetails(hearth, { name: "Hearth Demo Counselling", address: "12 Maple Street\nSpringfield", phone: "555-0100", taxId: "12-3456789", npi: "1234567893" }, clinic.admin.id);
   for (const [gi, group] of clinic.groups.entries()) {
     // Fortnightly sessions from 26 weeks ago up to 4 weeks ago, each 90 minutes at 18:00.
