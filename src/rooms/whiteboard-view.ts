@@ -18,7 +18,8 @@ export function whiteboardPanel(locale: Locale, role: RoomRole): Html {
   return html`<button type="button" id="btn-board" class="toggle secondary" aria-pressed="false" aria-controls="board-panel" aria-expanded="false">${s.open}</button>
 <section id="board-panel" class="board-panel" aria-labelledby="board-title" hidden>
 <h2 id="board-title">${s.title}</h2>
-<p id="board-status" class="muted" role="status"></p>
+<p id="board-status" class="muted"></p>
+<p id="board-notice" class="notice notice-info" role="status" hidden></p>
 <div id="board-tools" class="board-tools" role="toolbar" aria-label="${s.tools}">
 ${tool("pen", s.pen, true)}${tool("line", s.line)}${tool("rect", s.rectangle)}${tool("ellipse", s.ellipse)}${tool("sticky", s.sticky)}${tool("text", s.text)}${tool("eraser", s.eraser)}
 <label class="board-text-label" for="board-text">${s.textPrompt}</label><input id="board-text" maxlength="200" autocomplete="off" aria-describedby="board-text-hint"><span id="board-text-hint" class="visually-hidden">${s.textHint}</span>

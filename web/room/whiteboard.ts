@@ -107,8 +107,7 @@ export class WhiteboardPanel {
 
   /** A refusal from the board (ref board-update): the server and this page must agree again. */
   error(code: string, message: string): void {
-    this.say(message);
-    byId("board-status").textContent = message;
+    this.#notice(message);
     if (code === "board-too-fast") {
       window.setTimeout(() => this.#sync(), RESYNC_AFTER_MS);
       return;
@@ -263,7 +262,14 @@ export class WhiteboardPanel {
         // offline for a moment: the words below say to try again
       }
     }
-    byId("board-status").textContent = message;
+    this.#notice(message);
+  }
+
+  /** What just happened to this page's drawing (a refusal, a saved picture): shown and said. */
+  #notice(message: string): void {
+    const box = byId("board-notice");
+    box.textContent = message;
+    box.hidden = false;
     this.say(message);
   }
 
@@ -303,10 +309,15 @@ export class WhiteboardPanel {
     list.replaceChildren(...words.map((w) => el("li", {}, w)));
   }
 
+  /** Whether this person may draw, and how full the board is; written only when it changes. */
   #status(): void {
-    byId("board-status").textContent = this.mayDraw ? this.s.youMayDraw : this.s.viewOnly;
+    const status = byId("board-status");
+    const text = this.mayDraw ? this.s.youMayDraw : this.s.viewOnly;
+    if (status.textContent !== text) status.textContent = text;
     byId("board-tools").hidden = !this.mayDraw;
-    if (this.#maxBytes) byId("board-size").textContent = fill(this.s.size, { used: formatBytes(this.#bytes), max: formatBytes(this.#maxBytes) });
+    const size = this.#maxBytes ? fill(this.s.size, { used: formatBytes(this.#bytes), max: formatBytes(this.#maxBytes) }) : "";
+    const sizeBox = byId("board-size");
+    if (sizeBox.textContent !== size) sizeBox.textContent = size;
   }
 
   /** Facilitators: one checkbox per member in the room, ticked for those who may draw. */
