@@ -31,5 +31,9 @@ test("every group has a schedule around today, past sessions held, materials, an
   const sheet = (await materialsOf(hearth, dbt.clinicianId, dbt.id)).find((m) => m.kind === "file")!;
   const file = (await openFile(hearth, dbt.clinicianId, sheet.id))!;
   expect(new TextDecoder().decode((await new Response(file.stream).arrayBuffer()).slice(0, 5))).toBe("%PDF-");
+  // A newcomer's intake waits for review, and the groups and clinicians say what they offer.
+  expect(clinic.patients.at(-1)!.name).toBe("Noah Bennett");
+  expect(hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM intakes WHERE accepted_at IS NULL").get()!.n).toBe(1);
+  expect(hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM group_offers").get()!.n).toBe(3);
   hearth.db.close();
 });

@@ -5,6 +5,10 @@ import { localParts, WEEKDAYS, type Recurrence } from "./schedule/recurrence.ts"
 import { cancelOccurrence, createSchedule, moveOccurrence, plannedSessions, setClinicZone, setOpenLeadMinutes } from "./schedule/schedules.ts";
 import { ClinicScheduler, sessionOfOccurrence } from "./schedule/scheduler.ts";
 import { addFile, addLink } from "./materials/store.ts";
+import { setClinicianOffer, setGroupOffer } from "./intake/matching.ts";
+import { submitIntake } from "./intake/intake.ts";
+import { insertPerson, newWebauthnHandle, sealProfile } from "../identity/people.ts";
+import { createInvitation } from "../identity/invitations.ts";
 
 /**
  * The demo clinic's program: the clinic in Toronto, a schedule per group around today (so there
@@ -72,6 +76,18 @@ export async function scheduleDemo(hearth: Hearth, clinic: DemoClinic): Promise<
       await addLink(hearth, group.clinicianId, target, "Guided breathing audio (5 minutes)", "https://example.org/breathing");
     }
   }
+  // Matching: what each group and clinician offers, and a newcomer's intake waiting for review.
+  setGroupOffer(hearth, dbt.clinicianId, { groupId: dbt.id, capacity: 8, focus: ["emotions", "relationships"], language: "en" });
+  setGroupOffer(hearth, iop.clinicianId, { groupId: iop.id, capacity: 10, focus: ["depression", "substance", "stress"], language: "en" });
+  setGroupOffer(hearth, anxiety.clinicianId, { groupId: anxiety.id, capacity: 6, focus: ["anxiety", "stress"], language: "fr" });
+  const [camille, sam] = clinic.clinicians as [DemoClinic["clinicians"][0], DemoClinic["clinicians"][0]];
+  setClinicianOffer(hearth, { personId: camille.id, focus: ["anxiety", "trauma", "grief"], languages: ["fr", "en"], hours: ["MO-morning", "TU-afternoon", "TH-morning"] });
+  setClinicianOffer(hearth, { personId: sam.id, focus: ["depression", "substance", "emotions"], languages: ["en", "es"], hours: ["MO-evening", "WE-evening", "TH-evening"] });
+  const name = "Noah Bennett";
+  const noah = insertPerson(hearth, { role: "patient", sealedProfile: await sealProfile(hearth, { displayName: name, pronouns: "", language: "en" }), webauthnHandle: newWebauthnHandle(), invitedBy: camille.id, accessEndsAt: null });
+  await submitIntake(hearth, noah, { focus: ["anxiety", "stress"], language: "en", windows: ["TH-morning", "TU-evening", "WE-evening"], preference: "group" });
+  clinic.patients.push({ id: noah, role: "patient", name, signInUrl: createInvitation(hearth, { createdBy: admin, role: "patient", personId: noah, ttlDays: 7 }).url });
+
   // The reminders due by now (24 h / 1 h as each person chose) and any session already open.
   // (A scheduler of its own: the demo runs before any server, with no rooms to end.)
   await new ClinicScheduler(hearth, { end: () => {} }).tick();
