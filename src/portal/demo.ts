@@ -4,10 +4,11 @@ import { sealNewEntry, sealVersion } from "../../web/portal/journal-crypto.ts";
 import { addVersion, clinicIdentityOf, createClinicJournalKey, createEntry } from "./journals.ts";
 import { addMessage, careTeamOf, startThread, threadById } from "./messages.ts";
 import { addComment, assign, assignmentById, saveAnswers } from "./worksheets.ts";
+import { createForm } from "./consent.ts";
 
 /**
  * The demo clinic's portal: a journal and a conversation for its first patient, this week's
- * thought record for the first group (one submitted and commented on). A
+ * thought record for the first group (one submitted and commented on), two consent forms. A
  * passkey-protected journal can only be made in its owner's browser, from their passkey, so the
  * demo journal is protected by the clinic's key (the fallback for passkeys without PRF, labelled
  * so on the page), with a few entries and one edited entry. Everyone else sets theirs up on
@@ -23,6 +24,7 @@ export async function portalDemo(hearth: Hearth, clinic: DemoClinic): Promise<vo
   await journalDemo(hearth, clinic);
   await messagesDemo(hearth, clinic);
   await worksheetsDemo(hearth, clinic);
+  await consentDemo(hearth, clinic);
 }
 
 async function journalDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
@@ -63,4 +65,22 @@ export async function worksheetsDemo(hearth: Hearth, clinic: DemoClinic): Promis
   if (!a) return;
   await saveAnswers(hearth, a, { 0: [["Waiting for the bus, crowded", "They all think I look strange", "Anxious 80%", "Someone looked twice", "Most people were on their phones", "People are busy with their own day", "Anxious 40%"]] }, true);
   await addComment(hearth, assignmentById(hearth, first!)!, group.clinicianId, "A clear record. Notice how the anxiety halved once you looked at the evidence.");
+}
+
+/** The clinic's consent forms (signing needs each patient's own passkey, so none is signed yet). */
+export async function consentDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
+  createForm(hearth, clinic.admin.id, "treatment", "Consent to treatment", [
+    "# Consent to treatment",
+    "",
+    "I agree to take part in group and individual therapy at this clinic.",
+    "",
+    "- I can ask questions about my treatment at any time.",
+    "- I can stop treatment at any time, and withdraw this consent.",
+    "- What I share is confidential, except where the law requires the clinic to act to keep someone safe.",
+  ].join("\n"));
+  createForm(hearth, clinic.admin.id, "group-confidentiality", "Group confidentiality agreement", [
+    "# Group confidentiality agreement",
+    "",
+    "What is said in the group stays in the group. I will not record sessions, and I will not share who takes part.",
+  ].join("\n"));
 }

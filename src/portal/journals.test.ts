@@ -220,7 +220,7 @@ describe("journals", () => {
 
   test("the demo gives its first patient a clinic-protected journal they can read", async () => {
     const alex = await accept(server, await invite(cleo, "patient"), "Alex Demo");
-    await portalDemo(server.hearth, { patients: [{ id: alex.personId }], groups: [] } as unknown as DemoClinic);
+    await portalDemo(server.hearth, { admin: { id: 1 }, patients: [{ id: alex.personId }], groups: [] } as unknown as DemoClinic);
     const { key, identity } = await get(alex, "/portal/journal/key");
     expect(key.protection).toBe("clinic");
     const { entries } = await get(alex, "/portal/journal/entries");

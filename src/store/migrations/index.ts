@@ -19,6 +19,7 @@ import portalJournals from "./0040_portal_journals.sql" with { type: "text" };
 import portalMessages from "./0041_portal_messages.sql" with { type: "text" };
 import portalWorksheets from "./0042_portal_worksheets.sql" with { type: "text" };
 import portalDocuments from "./0043_portal_documents.sql" with { type: "text" };
+import portalConsent from "./0044_portal_consent.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import vitalsCare from "./0051_vitals_care.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -53,6 +54,7 @@ export const migrations: Migration[] = [
   { name: "0041_portal_messages", sql: portalMessages },
   { name: "0042_portal_worksheets", sql: portalWorksheets },
   { name: "0043_portal_documents", sql: portalDocuments },
+  { name: "0044_portal_consent", sql: portalConsent },
   { name: "0050_vitals", sql: vitals },
   { name: "0051_vitals_care", sql: vitalsCare },
   { name: "0060_safety_resources", sql: safetyResources },
