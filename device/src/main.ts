@@ -11,7 +11,6 @@ import { pair } from "./agent/pair.ts";
 import { loadState } from "./agent/state.ts";
 import { DeviceRevokedError, uploadOnce } from "./agent/uploader.ts";
 import { SerialSource } from "./sources/serial.ts";
-import { BleSource } from "./sources/ble.ts";
 import { Simulator } from "./sources/simulator.ts";
 import type { Source, SourceReading } from "./sources/source.ts";
 
@@ -47,6 +46,8 @@ async function run(): Promise<void> {
   } else if (values.source!.startsWith("serial:")) {
     source = new SerialSource({ path: values.source!.slice(7), everyMs: intervalMs });
   } else if (values.source === "ble") {
+    // Loaded only when used: the D-Bus client and its XML parser cost start-up time on a small board.
+    const { BleSource } = await import("./sources/ble.ts");
     source = new BleSource({ adapter: values.adapter! });
   } else {
     throw new Error(`Unknown source ${values.source}: use simulator, serial:/dev/ttyUSB0 or ble`);

@@ -86,3 +86,8 @@ test("through BlueZ's D-Bus API: connect a health device, subscribe to its measu
   expect(got).toHaveLength(2);
   expect(errors).toEqual([expect.stringContaining("heart-rate notification from /org/bluez/hci0/dev_C0_FF_EE_00_00_01 not understood")]);
 });
+
+test("no D-Bus to reach (no BlueZ here): start fails with the reason, so the agent exits and systemd retries", async () => {
+  const source = new BleSource({ bus: dbus.sessionBus({ busAddress: `unix:path=${join(dir, "nobody-here")}` }) });
+  await expect(source.start(() => {}, () => {})).rejects.toThrow(/^BLE: cannot reach BlueZ on the system D-Bus \(.*ENOENT.*\)\. Is bluetoothd running\?$/);
+});

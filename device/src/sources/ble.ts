@@ -75,9 +75,16 @@ export class BleSource implements Source {
   async start(emit: (r: SourceReading) => void, fail: (e: Error) => void): Promise<void> {
     const bus = this.opts.bus ?? dbus.systemBus();
     this.bus = bus;
-    bus.connection.on("error", (e: Error) => fail(new Error(`D-Bus: ${e.message}`)));
+    // No bus at all (no BlueZ, no permission) ends start() with the reason; later errors are reported.
+    let started = false;
+    const unreachable = new Promise<never>((_, reject) => bus.connection.on("error", (e: Error) => {
+      if (started) fail(new Error(`D-Bus: ${e.message}`));
+      else reject(new Error(`BLE: cannot reach BlueZ on the system D-Bus (${e.message}). Is bluetoothd running?`));
+    }));
     const adapter = this.opts.adapter ?? "/org/bluez/hci0";
-    await this.addMatch(`type='signal',sender='${BLUEZ}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',arg0='org.bluez.GattCharacteristic1'`);
+    await Promise.race([unreachable, this.addMatch(`type='signal',sender='${BLUEZ}',interface='org.freedesktop.DBus.Properties',member='PropertiesChanged',arg0='org.bluez.GattCharacteristic1'`)]);
+    started = true;
+    void unreachable.catch(() => {});
     bus.connection.on("message", (m: { type: number; path: string; interface: string; member: string; body?: unknown[] }) => {
       if (m.type !== dbus.messageType.signal || m.member !== "PropertiesChanged" || !this.watching.has(m.path)) return;
       const [iface, changed] = m.body as [string, [string, unknown][]];
