@@ -36,6 +36,8 @@ function sh(...cmd: string[]): void {
 }
 
 function build(): void {
+  // The SFU also tries the patient's own address: nothing for 10.78/16 may take the default route out.
+  sh("ip", "route", "add", "unreachable", "10.78.0.0/16");
   for (const ns of [LINK, RURAL]) {
     sh("ip", "netns", "add", ns);
     sh("ip", "-n", ns, "link", "set", "lo", "up");
@@ -76,6 +78,7 @@ function build(): void {
 function teardown(): void {
   for (const ns of [LINK, RURAL]) Bun.spawnSync(["ip", "netns", "del", ns]);
   Bun.spawnSync(["ip", "link", "del", `hzm${tag}`], { stderr: "ignore" });
+  Bun.spawnSync(["ip", "route", "del", "unreachable", "10.78.0.0/16"], { stderr: "ignore" });
 }
 
 function launch(ns: string | null, origin: string): Promise<Browser> {

@@ -1,17 +1,21 @@
 /**
  * Patients at home, for real: network namespaces this test makes, Debian's Chromium inside them.
  *
- *   clinic (this namespace)      10.77.0.1   Hearth (web app, SFU) and coturn (`hearth turn-config`)
- *     ├── router  10.77.0.2 ── NAT (nft masquerade, only replies come back in) ── 10.77.1.1
- *     │     └── home    10.77.1.2   a patient behind their router: Chromium
- *     └── strict  10.77.2.2         a network that drops every UDP packet: Chromium
+ *   box (this namespace) 10.77.5.1: Hearth (web app, SFU) and coturn (`hearth turn-config`)
+ *     └── gate: the clinic's router, public address 10.77.0.1; forwards the web port, the TURN
+ *         ports and the RTC UDP range to the box (nft dnat); HEARTH_RTC_ADDRESSES=10.77.5.1,10.77.0.1
+ *           ├── router 10.77.0.2: a home router, NAT (masquerade, only replies come back in)
+ *           │     └── home 10.77.1.2: a patient behind it, Chromium
+ *           └── strict 10.77.2.2: a network that drops every UDP packet, Chromium
  *
  * Both patients are admitted by the clinician and each must decode the other's video, read from
- * their own page's getStats: the one at home over UDP through the NAT (the box's address is
- * reachable, as with a forwarded port range), the other only through the TURN relay over TLS on
- * TCP, its certificate Hearth's own, trusted as /trust tells people to (NSS database, certutil).
- * Nothing here routes beyond these namespaces: the router and the strict network know only the
- * clinic's 10.77.0.0/24, and have no default route.
+ * their own page's getStats: the one at home over UDP through both NATs to the clinic's public
+ * address, the other only through the TURN relay over TLS on TCP, its certificate Hearth's own,
+ * trusted as /trust tells people to (NSS database, certutil).
+ *
+ * Nothing here leaves these namespaces: the routers know only 10.77/24 networks and have no default
+ * route, and this namespace holds 10.77.0.0/16 unreachable for the test's length (the SFU also
+ * tries the browsers' own addresses, which its default route would otherwise send out).
  *
  * Needs root, iproute2, nftables and libnss3-tools (scripts/test.ts installs them).
  */
@@ -27,9 +31,12 @@ import { createSession } from "../../src/identity/sessions.ts";
 import { ensureLocalCa, ensureServerCert, tlsDir } from "../../src/appliance/tls.ts";
 import { BASE_ARGS, CHROMIUM, keepPeerConnections, MEDIA_ARGS } from "./browser.ts";
 
-const CLINIC = "10.77.0.1";
+/** The clinic's public address (its router's WAN side), and the box's own address behind it. */
+const PUBLIC = "10.77.0.1";
+const BOX = "10.77.5.1";
+const RTC_PORTS = "44900-44999";
 const tag = randomBytes(2).toString("hex");
-const NS = { router: `hzr${tag}`, home: `hzh${tag}`, strict: `hzs${tag}` };
+const NS = { gate: `hzg${tag}`, router: `hzr${tag}`, home: `hzh${tag}`, strict: `hzs${tag}` };
 const work = tempDir("hearth-reach-");
 
 function sh(...cmd: string[]): string {
@@ -44,50 +51,75 @@ const nft = (ns: string, rules: string) => {
   inNs(ns, "nft", "-f", file);
 };
 
-function buildNetwork(): void {
+/** A veth pair from `a` (null: this namespace) to `b`, each end with its address. */
+function link(a: string | null, aDev: string, aAddr: string, b: string, bDev: string, bAddr: string): void {
+  sh("ip", ...(a ? ["-n", a] : []), "link", "add", aDev, "type", "veth", "peer", "name", bDev, "netns", b);
+  sh("ip", ...(a ? ["-n", a] : []), "addr", "add", aAddr, "dev", aDev);
+  sh("ip", ...(a ? ["-n", a] : []), "link", "set", aDev, "up");
+  sh("ip", "-n", b, "addr", "add", bAddr, "dev", bDev);
+  sh("ip", "-n", b, "link", "set", bDev, "up");
+}
+
+function buildNetwork(webPort: number, turnPorts: number[]): void {
+  // Nothing for 10.77/16 may leave through this machine's default route (the SFU tries the
+  // browsers' own addresses too): what no namespace here answers for is unreachable.
+  sh("ip", "route", "add", "unreachable", "10.77.0.0/16");
   for (const ns of Object.values(NS)) {
     sh("ip", "netns", "add", ns);
     sh("ip", "-n", ns, "link", "set", "lo", "up");
   }
-  // clinic <-> router (the router's WAN side)
-  sh("ip", "link", "add", `hza${tag}`, "type", "veth", "peer", "name", `hzb${tag}`, "netns", NS.router);
-  sh("ip", "addr", "add", `${CLINIC}/24`, "dev", `hza${tag}`);
-  sh("ip", "link", "set", `hza${tag}`, "up");
-  sh("ip", "-n", NS.router, "addr", "add", "10.77.0.2/24", "dev", `hzb${tag}`);
-  sh("ip", "-n", NS.router, "link", "set", `hzb${tag}`, "up");
-  // router <-> home (the router's LAN side)
-  sh("ip", "-n", NS.router, "link", "add", `hzc${tag}`, "type", "veth", "peer", "name", `hzd${tag}`, "netns", NS.home);
-  sh("ip", "-n", NS.router, "addr", "add", "10.77.1.1/24", "dev", `hzc${tag}`);
-  sh("ip", "-n", NS.router, "link", "set", `hzc${tag}`, "up");
-  sh("ip", "-n", NS.home, "addr", "add", "10.77.1.2/24", "dev", `hzd${tag}`);
-  sh("ip", "-n", NS.home, "link", "set", `hzd${tag}`, "up");
+  // The box on the clinic LAN, behind the clinic's router ("gate").
+  link(null, `hza${tag}`, `${BOX}/24`, NS.gate, `hzb${tag}`, "10.77.5.2/24");
+  sh("ip", "route", "add", "10.77.0.0/24", "via", "10.77.5.2");
+  sh("ip", "route", "add", "10.77.2.0/24", "via", "10.77.5.2");
+  // The gate's public side towards the home router, and towards the strict network.
+  link(NS.gate, `hzc${tag}`, `${PUBLIC}/24`, NS.router, `hzd${tag}`, "10.77.0.2/24");
+  link(NS.gate, `hze${tag}`, "10.77.2.1/24", NS.strict, `hzf${tag}`, "10.77.2.2/24");
+  sh("ip", "-n", NS.strict, "route", "add", "10.77.0.0/24", "via", "10.77.2.1");
+  // The patient's home behind their router.
+  link(NS.router, `hzi${tag}`, "10.77.1.1/24", NS.home, `hzj${tag}`, "10.77.1.2/24");
   sh("ip", "-n", NS.home, "route", "add", "default", "via", "10.77.1.1");
-  inNs(NS.router, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
+  for (const ns of [NS.gate, NS.router]) inNs(ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward");
+  // The clinic's router forwards the web port, the TURN ports and the RTC UDP range to the box
+  // (docs/operations.md, "Patients at home"); from outside, nothing else gets in.
+  nft(
+    NS.gate,
+    `table ip nat {
+  chain forward_ports {
+    type nat hook prerouting priority dstnat;
+    ip daddr ${PUBLIC} tcp dport { ${[webPort, ...turnPorts].join(", ")} } dnat to ${BOX}
+    ip daddr ${PUBLIC} udp dport ${RTC_PORTS} dnat to ${BOX}
+  }
+}
+table inet filter {
+  chain forwarded {
+    type filter hook forward priority filter; policy drop;
+    iifname "hzb${tag}" accept
+    ct status dnat accept
+    ct state established,related accept
+  }
+}
+`,
+  );
   // A home router: the LAN goes out masqueraded as 10.77.0.2; from outside only replies come in.
   nft(
     NS.router,
     `table ip nat {
   chain masq {
     type nat hook postrouting priority srcnat;
-    oifname "hzb${tag}" masquerade
+    oifname "hzd${tag}" masquerade
   }
 }
 table inet filter {
   chain forwarded {
     type filter hook forward priority filter; policy drop;
-    iifname "hzc${tag}" accept
+    iifname "hzi${tag}" accept
     ct state established,related accept
   }
 }
 `,
   );
-  // clinic <-> strict: TCP gets through, UDP never does (in or out).
-  sh("ip", "link", "add", `hze${tag}`, "type", "veth", "peer", "name", `hzf${tag}`, "netns", NS.strict);
-  sh("ip", "addr", "add", "10.77.2.1/24", "dev", `hze${tag}`);
-  sh("ip", "link", "set", `hze${tag}`, "up");
-  sh("ip", "-n", NS.strict, "addr", "add", "10.77.2.2/24", "dev", `hzf${tag}`);
-  sh("ip", "-n", NS.strict, "link", "set", `hzf${tag}`, "up");
-  sh("ip", "-n", NS.strict, "route", "add", "10.77.0.0/24", "via", "10.77.2.1");
+  // The strict network: TCP gets through, UDP never does (in or out).
   nft(
     NS.strict,
     `table inet f {
@@ -106,8 +138,10 @@ table inet filter {
 
 function removeNetwork(): void {
   for (const ns of Object.values(NS)) Bun.spawnSync(["ip", "netns", "del", ns]);
-  // The clinic ends of the veth pairs go with their peers' namespaces; these catch a half-built run.
-  for (const dev of [`hza${tag}`, `hze${tag}`]) Bun.spawnSync(["ip", "link", "del", dev], { stderr: "ignore" });
+  // The box's end of its veth goes with the gate's namespace; these catch a half-built run.
+  Bun.spawnSync(["ip", "link", "del", `hza${tag}`], { stderr: "ignore" });
+  for (const net of ["10.77.0.0/24", "10.77.2.0/24"]) Bun.spawnSync(["ip", "route", "del", net], { stderr: "ignore" });
+  Bun.spawnSync(["ip", "route", "del", "unreachable", "10.77.0.0/16"], { stderr: "ignore" });
 }
 
 /** Chromium started inside a namespace: Playwright talks to it over inherited pipes, so that works. */
@@ -141,31 +175,32 @@ let turnPort = 0;
 let tlsPort = 0;
 
 beforeAll(async () => {
-  buildNetwork();
   const port = freePort();
   turnPort = freePort();
   tlsPort = freePort();
-  origin = `http://${CLINIC}:${port}`;
+  buildNetwork(port, [tlsPort, turnPort]);
+  // Patients use the clinic's public address; its router forwards the ports to the box.
+  origin = `http://${PUBLIC}:${port}`;
   server = await startTestServer({
-    HEARTH_HOST: CLINIC,
+    HEARTH_HOST: BOX,
     HEARTH_PORT: String(port),
-    HEARTH_RTC_ADDRESSES: CLINIC,
-    HEARTH_RTC_PORTS: "44900-44999",
-    HEARTH_TURN_URLS: `turns:${CLINIC}:${tlsPort}?transport=tcp`,
+    HEARTH_RTC_ADDRESSES: `${BOX},${PUBLIC}`,
+    HEARTH_RTC_PORTS: RTC_PORTS,
+    HEARTH_TURN_URLS: `turns:${PUBLIC}:${tlsPort}?transport=tcp`,
   });
-  // Hearth's own CA and certificate (HEARTH_TLS=auto), for the box's address; coturn serves it.
-  const ca = await ensureLocalCa(server.dataDir, ["hearth.test", CLINIC], Date.now());
-  await ensureServerCert(server.dataDir, ca, ["hearth.test", CLINIC], Date.now());
+  // Hearth's own CA and certificate (HEARTH_TLS=auto), naming the public address; coturn serves it.
+  const ca = await ensureLocalCa(server.dataDir, ["hearth.test", PUBLIC], Date.now());
+  await ensureServerCert(server.dataDir, ca, ["hearth.test", PUBLIC], Date.now());
   const conf = join(work.path, "turnserver.conf");
   const cert = join(tlsDir(server.dataDir), "server.pem");
   const made = Bun.spawnSync(
-    [process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), "turn-config", "--out", conf, "--name", CLINIC, "--listen-ip", CLINIC, "--port", String(turnPort), "--tls-port", String(tlsPort), "--relay-ports", "45900-45960", "--cert", cert, "--key", cert],
-    { env: { PATH: process.env.PATH, HEARTH_DATA_DIR: server.dataDir, HEARTH_RTC_ADDRESSES: CLINIC }, stderr: "pipe" },
+    [process.execPath, join(import.meta.dir, "..", "..", "src", "main.ts"), "turn-config", "--out", conf, "--name", PUBLIC, "--listen-ip", BOX, "--port", String(turnPort), "--tls-port", String(tlsPort), "--relay-ports", "45900-45960", "--cert", cert, "--key", cert],
+    { env: { PATH: process.env.PATH, HEARTH_DATA_DIR: server.dataDir, HEARTH_RTC_ADDRESSES: `${BOX},${PUBLIC}` }, stderr: "pipe" },
   );
   if (made.exitCode !== 0) throw new Error(made.stderr.toString());
   coturn = Bun.spawn(["turnserver", "-c", conf, "--log-file", "stdout", "--pidfile", join(work.path, "turn.pid"), "--userdb", join(work.path, "turndb")], { stdout: "ignore", stderr: "ignore" });
   for (let i = 0; i < 200; i++) {
-    const up = await Bun.connect({ hostname: CLINIC, port: tlsPort, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
+    const up = await Bun.connect({ hostname: BOX, port: tlsPort, socket: { data() {} } }).then((s) => (s.end(), true), () => false);
     if (up) break;
     await Bun.sleep(25);
   }
@@ -221,7 +256,7 @@ function seen(page: Page): Promise<Seen> {
 
 test("a patient behind a home NAT and one on a network that blocks UDP each decode the other's video", async () => {
   const g = await makeGroup(server.hearth, 2);
-  const clinician = await RoomSocket.open(`ws://${CLINIC}:${new URL(origin).port}/rooms/${g.sessionId}/ws`, g.clinician);
+  const clinician = await RoomSocket.open(`ws://${BOX}:${new URL(origin).port}/rooms/${g.sessionId}/ws`, g.clinician);
   try {
     const home = await patientPage(browsers[0]!, g.memberIds[0]!, g);
     const strict = await patientPage(browsers[1]!, g.memberIds[1]!, g);
@@ -238,9 +273,10 @@ test("a patient behind a home NAT and one on a network that blocks UDP each deco
     const [h, s] = last!;
     expect(h.framesDecoded, `home decodes the other's video: ${JSON.stringify(last)}`).toBeGreaterThanOrEqual(15);
     expect(s.framesDecoded, `strict decodes the other's video: ${JSON.stringify(last)}`).toBeGreaterThanOrEqual(15);
-    // Home: straight to the box's address over UDP, through the NAT. Strict: only the relay.
+    // Home: over UDP through their NAT to the clinic's public address (forwarded to the box).
+    // Strict: only the relay.
     expect(h.localType).not.toBe("relay");
-    expect(h.remoteAddress).toBe(CLINIC);
+    expect(h.remoteAddress).toBe(PUBLIC);
     expect(s.localType).toBe("relay");
   } finally {
     clinician.close();
