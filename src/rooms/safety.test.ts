@@ -131,6 +131,21 @@ describe("safety in the room", () => {
     expect(a.all("safety-alert")).toEqual([]);
   });
 
+  test("pressed while no facilitator is in the room: the bell tells the group's clinicians, and the banner waits for them", async () => {
+    const g = await world.group(1);
+    const lead = await open(g, g.clinician);
+    const m = await open(g, g.members[0]!);
+    lead.send({ type: "admit", memberId: m.memberId });
+    await m.next("admitted");
+    lead.close();
+    await new Promise((r) => setTimeout(r, 300));
+    m.send({ type: "help" });
+    await m.next("help-sent");
+    expect(listNotifications(world.hearth, g.clinicianIds[0]!).map((n) => n.kind)).toContain("safety.help_asked");
+    const back = await open(g, g.clinician);
+    expect((await back.next("safety-alert")).alert).toMatchObject({ memberId: m.memberId, kind: "button" });
+  });
+
   test("a member still in the waiting room cannot raise one through the room (they are not in yet)", async () => {
     const g = await world.group(1);
     const lead = await open(g, g.clinician);

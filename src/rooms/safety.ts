@@ -2,7 +2,8 @@ import { findSession } from "../clinic/sessions.ts";
 import { acknowledgeAlert, openAlerts, raiseAlert, reachOf, type AlertDetail, type AlertKind } from "../safety/alerts.ts";
 import { codeWordOf, saysCodeWord } from "../safety/group-safety.ts";
 import { lexiconFor } from "../safety/lexicon.ts";
-import { screenText } from "../safety/screen.ts";
+import { HELP_NOTICE, facilitatorsFor, screenText } from "../safety/screen.ts";
+import { notify } from "../notify/notify.ts";
 import { alertStrings } from "../safety/alert-strings.ts";
 import type { ChatScreenInput, ChatVerdict, FeatureMember, RoomFeature, RoomFeatureContext } from "./feature.ts";
 import type { ClientMessageOf } from "./protocol.ts";
@@ -107,7 +108,12 @@ export class Safety implements RoomFeature<SafetyMessage["type"]> {
       const alert: SafetyAlertView = { id, memberId: member.id, raisedAt, ...detail };
       this.#open.set(id, alert);
       this.#owners.set(id, member.personId);
-      for (const f of this.ctx.admitted()) if (this.ctx.isFacilitator(f)) this.#show(f, alert);
+      const facilitators = this.ctx.admitted().filter((f) => this.ctx.isFacilitator(f));
+      for (const f of facilitators) this.#show(f, alert);
+      // Nobody is there to see the banner (a dropped connection): the group's clinicians hear of it by the bell too.
+      if (facilitators.length === 0 && this.#groupId !== null) {
+        for (const id of facilitatorsFor(hearth, member.personId, this.#groupId)) notify(hearth, id, { kind: HELP_NOTICE, link: `/sessions/${this.ctx.sessionId}` });
+      }
     }
     if (kind !== "words") this.ctx.sendTo(member, { type: "help-sent" });
   }

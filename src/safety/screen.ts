@@ -31,6 +31,24 @@ const noticeText = defineStrings(
 );
 defineNotice(CRISIS_WORDS_NOTICE, noticeText);
 
+/** "I need help now" pressed while no facilitator was in the room to see the banner. */
+export const HELP_NOTICE = "safety.help_asked";
+const helpText = defineStrings(
+  {
+    title: "A member asked for help in a live session while no facilitator was in the room",
+    email: "A member asked for help in a live session. Open Hearth now.",
+  },
+  {
+    title: "Un membre a demandé de l'aide pendant une séance en direct, sans animateur dans la salle",
+    email: "Un membre a demandé de l'aide pendant une séance en direct. Ouvrez Hearth maintenant.",
+  },
+  {
+    title: "Un miembro pidió ayuda en una sesión en directo sin nadie que facilite en la sala",
+    email: "Un miembro pidió ayuda en una sesión en directo. Abra Hearth ahora.",
+  },
+);
+defineNotice(HELP_NOTICE, helpText);
+
 export interface Written {
   /** Who wrote it (a patient or guest). */
   authorId: number;
