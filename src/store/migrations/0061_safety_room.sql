@@ -21,7 +21,7 @@ CREATE TABLE session_whereabouts (
   answer      BLOB NOT NULL,
   given_at    INTEGER NOT NULL,
   PRIMARY KEY (session_id, person_id)
-) WITHOUT ROWID;
+);  -- with a rowid: key rotation walks sealed columns by rowid
 
 -- An alert raised in a session ("I need help now", the code word, crisis words in chat) and its
 -- acknowledgement. What kind it was and what the facilitators were shown are sealed together.
