@@ -5,7 +5,8 @@
  * the clinician's open home page shows the alert within 2 s. The clinician then writes a DAP note
  * for the patient from the pre-filled attendance and signs it with the passkey; an edit is
  * refused, an addendum signed the same way is added, and the stored signature verifies against
- * the stored public key. Every page passes axe-core with no serious or critical violation.
+ * the stored public key; released, the note reaches the patient. Every page passes axe-core with
+ * no serious or critical violation.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -153,6 +154,18 @@ test("PHQ-9 at home alerts the clinician; a DAP note from the attendance is sign
   expect(await verifyStoredSignature(server.hearth, sigs[0]!, sha256Hex(canonicalNote(note)))).toBe(true);
   expect(await verifyStoredSignature(server.hearth, sigs[1]!, sigs[1]!.contentHash)).toBe(true);
   expect((await cleo.credentials())[0]!.signCount).toBeGreaterThanOrEqual(3);
+
+  // The other pages of the record pass axe too: billing, the clinic's templates, the member's notes.
+  await c.goto(`/groups/${groupId}/record/billing`);
+  await c.getByRole("heading", { level: 1, name: "Billing" }).waitFor();
+  await axe(c, "billing");
+  await c.goto("/record/templates");
+  await axe(c, "note templates");
+  await c.goto(`/groups/${groupId}/notes/${noteId}`);
+  await Promise.all([c.waitForURL("**?done=released"), c.getByRole("button", { name: "Release this note to the patient" }).click()]);
+  await pat.goto("/record/notes");
+  await pat.getByText("Phoned Pat the next morning: safe, plan in place.").waitFor();
+  await axe(pat, "member's released notes");
 
   await pat.context().close();
   expect(axeProblems.join("\n")).toBe("");
