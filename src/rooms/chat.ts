@@ -172,7 +172,10 @@ export class Chat implements RoomFeature<ChatMessage["type"]> {
   }
 
   async #post(member: FeatureMember, to: "everyone" | "facilitators", text: string): Promise<void> {
-    const diverted = to === "everyone" && (await this.ctx.screenChat({ member, text, to })) === "facilitators";
+    // Private messages are screened too: a code word or crisis words said only to the facilitators
+    // must still raise the alert; only a message to everyone can be diverted.
+    const verdict = await this.ctx.screenChat({ member, text, to });
+    const diverted = to === "everyone" && verdict === "facilitators";
     const fromFacilitator = this.ctx.isFacilitator(member);
     const at = this.ctx.now();
     const message = { sessionId: this.ctx.sessionId, personId: member.personId, name: member.name, fromFacilitator, to, diverted, text, at };

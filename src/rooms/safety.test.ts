@@ -131,6 +131,17 @@ describe("safety in the room", () => {
     expect(a.all("safety-alert")).toEqual([]);
   });
 
+  test("crisis words said privately to the facilitators raise the alert too", async () => {
+    const { lead, co, a, b } = await room();
+    a.send({ type: "chat-send", to: "facilitators", text: "I want to die tonight" });
+    for (const f of [lead, co]) expect((await f.next("safety-alert")).alert).toMatchObject({ memberId: a.memberId, kind: "words" });
+    await lead.next("chat", (c) => c.messages.some((m) => m.text === "I want to die tonight"));
+    b.send({ type: "hand-raise" });
+    await b.next("hands");
+    expect(JSON.stringify(b.messages)).not.toContain("die tonight");
+    expect(b.all("safety-alert")).toEqual([]);
+  });
+
   test("pressed while no facilitator is in the room: the bell tells the group's clinicians, and the banner waits for them", async () => {
     const g = await world.group(1);
     const lead = await open(g, g.clinician);
