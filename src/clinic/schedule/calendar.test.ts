@@ -134,6 +134,8 @@ test("the .ics feed parses with ical.js into the same sessions, with alarms and 
     expect(v.getAllSubcomponents("valarm").length).toBe(cancelled ? 0 : 1);
   }
   expect(events.filter((v) => v.getFirstPropertyValue("status") === "CANCELLED").length).toBe(1);
+  // Changed occurrences (the cancelled and the moved one) read as newer than the rest.
+  expect(events.filter((v) => Number(v.getFirstPropertyValue("sequence") ?? 0) > 0).length).toBe(2);
   expect(text).not.toContain("Pat");
   expect(text).not.toContain("Cleo");
   // The token is stored only as a hash; a new address revokes the old one, and so does "off".

@@ -78,8 +78,9 @@ export async function feedFor(hearth: Hearth, personId: number): Promise<string>
       summary: name,
       description: fill(s.feedEventDescription, { link }),
       url: link,
-      // Each change of an occurrence (move, cancel) must read as newer to a calendar app.
-      sequence: (p.moved ? 1 : 0) + (p.cancelled ? 2 : 0),
+      // Each change of an occurrence (move, cancel, restore) must read as newer to a calendar app:
+      // seconds since 2024 at its last change, which only grows.
+      sequence: p.changedAt === null ? 0 : Math.max(1, Math.floor((p.changedAt - Date.UTC(2024, 0, 1)) / 1000)),
       status: p.cancelled ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
     });
     if (remind !== "none" && !p.cancelled) {

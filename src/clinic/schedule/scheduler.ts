@@ -129,7 +129,8 @@ export class ClinicScheduler {
         kind: REMINDER_KIND,
         link: "/calendar",
         params: { date: when.date, time: when.time, zone: p.zone },
-        once: `reminder:${p.scheduleId}:${p.wall}:${m.personId}:${choice}`,
+        // Keyed by the start too: a session moved after its reminder gets one with the new time.
+        once: `reminder:${p.scheduleId}:${p.wall}:${p.startsAt}:${m.personId}:${choice}`,
       });
       if (id !== null) sent++;
     }

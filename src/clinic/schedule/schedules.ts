@@ -25,6 +25,8 @@ export interface PlannedSession {
   cancelled: boolean;
   moved: boolean;
   facilitatorId: number | null;
+  /** When this occurrence was last changed on its own (ms), or null. */
+  changedAt: number | null;
 }
 
 export const DEFAULT_ZONE = "UTC";
@@ -121,6 +123,7 @@ export function scheduleById(hearth: Hearth, id: number): Schedule | null {
 interface ChangeRow {
   schedule_id: number;
   wall: number;
+  changed_at: number;
   cancelled: number;
   moved_to: number | null;
   facilitator_id: number | null;
@@ -132,7 +135,7 @@ interface ChangeRow {
  */
 export function plannedSessions(hearth: Hearth, groupIds: number[], from: number, to: number): PlannedSession[] {
   const out: PlannedSession[] = [];
-  const changesQ = hearth.db.query<ChangeRow, [number]>("SELECT schedule_id, wall, cancelled, moved_to, facilitator_id FROM schedule_changes WHERE schedule_id = ?");
+  const changesQ = hearth.db.query<ChangeRow, [number]>("SELECT schedule_id, wall, cancelled, moved_to, facilitator_id, changed_at FROM schedule_changes WHERE schedule_id = ?");
   for (const s of schedulesOf(hearth, groupIds)) {
     const changes = new Map(changesQ.all(s.id).map((c) => [c.wall, c]));
     const durationMs = s.recurrence.durationMin * 60_000;
@@ -144,7 +147,7 @@ export function plannedSessions(hearth: Hearth, groupIds: number[], from: number
       const c = changes.get(wall);
       const at = c?.moved_to ?? startsAt;
       if (at < from || at >= to) return;
-      out.push({ scheduleId: s.id, groupId: s.groupId, wall, startsAt: at, endsAt: at + durationMs, zone: s.zone, cancelled: c?.cancelled === 1, moved: c?.moved_to != null, facilitatorId: c?.facilitator_id ?? null });
+      out.push({ scheduleId: s.id, groupId: s.groupId, wall, startsAt: at, endsAt: at + durationMs, zone: s.zone, cancelled: c?.cancelled === 1, moved: c?.moved_to != null, facilitatorId: c?.facilitator_id ?? null, changedAt: c?.changed_at ?? null });
     };
     for (const o of occurrences(s.recurrence, from, to)) emit(o.wall, o.startsAt);
     const moved = [...changes.values()].filter((c) => c.moved_to !== null && c.moved_to >= from && c.moved_to < to);
