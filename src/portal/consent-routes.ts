@@ -81,8 +81,15 @@ ${all.length ? html`<div class="table-wrap"><table><caption class="visually-hidd
         const form = formOr404(locale, params.formId);
         const st = statusOf(hearth, viewer.id, form);
         const signedLatest = st.status === "signed";
+        // A new version outranks any earlier "done" note in the address.
         const notice =
-          query.done === "signed" ? html`<p class="notice notice-ok">${s.signed}</p>` : query.done === "withdrawn" ? html`<p class="notice notice-ok">${s.withdrawn}</p>` : st.status === "pending" ? html`<p class="notice notice-warning">${s.askAgain}</p>` : undefined;
+          st.status === "pending"
+            ? html`<p class="notice notice-warning">${s.askAgain}</p>`
+            : query.done === "signed" && signedLatest
+              ? html`<p class="notice notice-ok">${s.signed}</p>`
+              : query.done === "withdrawn"
+                ? html`<p class="notice notice-ok">${s.withdrawn}</p>`
+                : undefined;
         const sign = signedLatest
           ? ""
           : html`<form data-passkey="sign" data-options="/portal/consent/forms/${form.id}/sign/options" data-verify="/portal/consent/forms/${form.id}/sign/verify">

@@ -9,7 +9,9 @@
  * team, the clinician sees the unread count on the nav, reads and replies, and the patient sees
  * theirs, with the crisis link and the retention policy on the page. Worksheets: A gives the
  * patient a thought record, which they fill in, submit, and read A's comment on. Documents: a
- * 25 MB file uploads with a progress bar and A downloads it byte-identical.
+ * 25 MB file uploads with a progress bar and A downloads it byte-identical. Consent: the patient
+ * signs v1 with their passkey and downloads the PDF; after v2 they are asked again and A sees
+ * "pending re-consent", the stored signature verified.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -30,6 +32,7 @@ const SECRET = `Today the group helped more than I expected ${crypto.randomUUID(
 
 let pat: Person;
 let a: Person;
+let admin: Awaited<ReturnType<typeof firstAdmin>>;
 
 const writeErr = process.stderr.write.bind(process.stderr);
 const writeOut = process.stdout.write.bind(process.stdout);
@@ -87,7 +90,7 @@ function dbHolds(needle: string): boolean {
 }
 
 test("journal: private, read again after signing in, shared with A (B refused), unshared, recovered with a new passkey", async () => {
-  const admin = await firstAdmin(server);
+  admin = await firstAdmin(server);
   let b: Person;
   [a, b, pat] = [await person(), await person(), await person()];
   await register(a.page, base + (await invite(admin, "clinician")), "Cleo Clinician");
@@ -311,3 +314,28 @@ test("documents: a 25 MB file uploads with a progress bar and downloads byte-ide
   await axe(a.page, "a patient's documents (clinician)");
   expect(axeProblems).toEqual([]);
 }, 180_000);
+
+test("consent: signed with a passkey, a PDF copy, asked again after v2, pending for the clinician", async () => {
+  await admin.get("/admin/consent-forms");
+  const made = await admin.post("/admin/consent-forms", new URLSearchParams({ kind: "telehealth", title: "Telehealth consent", body: "# Telehealth\n\nSessions may be held by **video**." }).toString());
+  const formId = Number(/(\d+)\?/.exec(made.headers.location!)![1]);
+  await pat.page.goto("/");
+  await pat.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Consent forms" }).click();
+  await pat.page.getByRole("link", { name: "Telehealth consent" }).click();
+  await axe(pat.page, "a consent form");
+  await pat.page.getByRole("button", { name: "Sign with my passkey" }).click();
+  await pat.page.getByText("Signed. You can download the signed copy.").waitFor();
+  const [pdf] = await Promise.all([pat.page.waitForEvent("download"), pat.page.getByRole("link", { name: "Download the signed copy (PDF)" }).click()]);
+  expect(readFileSync((await pdf.path())!).subarray(0, 5).toString()).toBe("%PDF-");
+
+  await admin.get(`/admin/consent-forms/${formId}`);
+  await admin.post(`/admin/consent-forms/${formId}/versions`, new URLSearchParams({ body: "# Telehealth\n\nSessions may be held by **video** or phone." }).toString());
+  await pat.page.reload();
+  await pat.page.getByText("This form has a new version").waitFor();
+  const patId = server.hearth.db.query<{ id: number }, []>("SELECT id FROM people WHERE role = 'patient' ORDER BY id DESC LIMIT 1").get()!.id;
+  await a.page.goto(`/portal/patients/${patId}/consent`);
+  await a.page.getByText("Pending re-consent: signed version 1, version 2 is new").waitFor();
+  await a.page.getByText("Signature verified against the stored passkey").waitFor();
+  await axe(a.page, "a patient's consent (clinician)");
+  expect(axeProblems).toEqual([]);
+}, 120_000);
