@@ -8,8 +8,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, tempDir, type TestServer } from "../harness.ts";
-import { makeGroup } from "../room-fixture.ts";
-import { launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
+import { addPerson, makeGroup } from "../room-fixture.ts";
+import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
 import { Outbox } from "../../device/src/agent/outbox.ts";
 import { uploadOnce } from "../../device/src/agent/uploader.ts";
 import { generateDeviceKey } from "../../device/src/reading.ts";
@@ -80,4 +80,45 @@ test("the clinician sees a consenting patient's live heart rate on their tile; p
   }
   expect(errors).toEqual([]);
   outbox.close();
+}, 90_000);
+
+test("the registry, the clinician's vitals page and the patient's consent page, as people see them (axe: nothing serious)", async () => {
+  const hearth = server.hearth;
+  const g = await makeGroup(hearth, 1);
+  const adminId = await addPerson(hearth, "admin", "Ada Admin");
+  const [admin, clinician, patient] = await Promise.all([adminId, g.clinicianIds[0]!, g.memberIds[0]!].map((id) => signedInPage(browser, server, id)));
+  // A device paired as the agent would (tested on its own in device/test/pairing.test.ts).
+  const paired = completePairing(hearth, startPairing(hearth, adminId).code, Buffer.from(generateDeviceKey().publicKey).toString("base64"), "ward kit");
+  if (!paired.ok) throw new Error(paired.code);
+  await admin!.goto("/admin/devices");
+  await admin!.getByRole("heading", { level: 1, name: "Vitals devices" }).waitFor();
+  await admin!.getByRole("rowheader", { name: /ward kit/ }).waitFor();
+  expect(await admin!.locator(`tr[data-device="${paired.deviceId}"]`).innerText()).toContain("Never uploaded");
+  await admin!.getByRole("button", { name: "Pair a device" }).click();
+  await admin!.getByText(/hearth-agent pair --code \d{8}/).waitFor();
+  // The clinician lends a device to the patient; the patient agrees in their own page.
+  await clinician!.goto(`/vitals/patients/${g.memberIds[0]}`);
+  await clinician!.getByRole("heading", { level: 1, name: "Vitals of Member 1" }).waitFor();
+  await clinician!.getByLabel("Device", { exact: true }).selectOption({ label: "ward kit" });
+  await clinician!.getByLabel("From", { exact: true }).fill(new Date(hearth.now() + 86_400_000 * 30).toISOString().slice(0, 10));
+  await clinician!.getByRole("button", { name: "Assign" }).click();
+  await clinician!.getByText("ward kit: From").waitFor();
+  await clinician!.getByText("waiting for their agreement").waitFor();
+  await patient!.goto("/vitals/mine");
+  await patient!.getByRole("button", { name: "I agree to share" }).click();
+  await patient!.getByText("Your answer is saved.").waitFor();
+  await patient!.getByRole("button", { name: "Stop sharing" }).waitFor();
+  const problems: string[] = [];
+  for (const [page, url] of [[admin!, "/admin/devices"], [clinician!, `/vitals/patients/${g.memberIds[0]}`], [patient!, "/vitals/mine"]] as const) {
+    await page.goto(url);
+    // Only what this capability draws (inside <main>): the shared header belongs to others.
+    const inMain = async (v: { nodes: { target: string[] }[] }) => {
+      for (const n of v.nodes) if (await page.evaluate((sel) => document.querySelector(sel)?.closest("main") !== null, n.target.join(" "))) return true;
+      return false;
+    };
+    const serious = [];
+    for (const v of await axeViolations(page)) if ((v.impact === "serious" || v.impact === "critical") && (await inMain(v))) serious.push(v);
+    if (serious.length) problems.push(describeViolations(url, serious));
+  }
+  expect(problems).toEqual([]);
 }, 90_000);
