@@ -14,6 +14,7 @@ import {
 } from "./billing.ts";
 import { invoicePdf } from "./invoice.ts";
 import { recordStrings } from "./strings.ts";
+import { billingStrings } from "./billing-strings.ts";
 import { RECORD_STYLES, goTo, nameShown, okNotice, refuse } from "./views.ts";
 
 /**
@@ -32,12 +33,12 @@ export function parseCents(raw: string): number | null {
 }
 
 function methodLabel(locale: Locale, m: PaymentMethod): string {
-  const s = recordStrings(locale);
-  return { cash: s.methodCash, "card-terminal": s.methodCard, insurer: s.methodInsurer }[m];
+  const b = billingStrings(locale);
+  return { cash: b.methodCash, "card-terminal": b.methodCard, insurer: b.methodInsurer }[m];
 }
 
 export function billingRoutes(hearth: Hearth) {
-  extendNav(hearth, "record-billing", (locale, role) => (role === "admin" ? [{ href: "/admin/billing", label: recordStrings(locale).billingTitle }] : []));
+  extendNav(hearth, "record-billing", (locale, role) => (role === "admin" ? [{ href: "/admin/billing", label: billingStrings(locale).billingTitle }] : []));
   return new Elysia({ name: "record-billing" })
     .get(
       "/groups/:id/record/billing",
@@ -45,6 +46,7 @@ export function billingRoutes(hearth: Hearth) {
         const viewer = requireViewer(request);
         const ctx = pageFor(request);
         const s = recordStrings(ctx.locale);
+        const b = billingStrings(ctx.locale);
         const fee = feeOf(hearth, params.id);
         const currency = fee?.currency ?? "USD";
         const rows = [];
@@ -57,26 +59,26 @@ export function billingRoutes(hearth: Hearth) {
           options.push(html`<option value="${m.personId}">${name}</option>`);
           rows.push(html`<tr><th scope="row">${name}</th><td>${formatMoney(ctx.locale, charges.reduce((t, c) => t + c.cents, 0), currency)}</td>
 <td>${formatMoney(ctx.locale, payments.reduce((t, p) => t + p.amountCents, 0), currency)}</td><td>${formatMoney(ctx.locale, balanceCents(charges, payments), currency)}</td>
-<td>${months.map((mo) => html`<a href="/groups/${params.id}/record/members/${m.personId}/invoice/${mo}" aria-label="${fill(s.invoiceFor, { month: mo, name })}">${mo}</a> `)}</td></tr>`);
+<td>${months.map((mo) => html`<a href="/groups/${params.id}/record/members/${m.personId}/invoice/${mo}" aria-label="${fill(b.invoiceFor, { month: mo, name })}">${mo}</a> `)}</td></tr>`);
         }
-        const done = query.done === "fee" ? s.feeSaved : query.done === "payment" ? s.paymentSaved : null;
-        const main = html`<p><a href="/groups/${params.id}/record">${s.recordTitle}</a></p><h1>${s.billingTitle}</h1><p>${s.billingIntro}</p>${okNotice(done)}
-<section class="card" aria-labelledby="fee-title"><h2 id="fee-title">${s.feeLabel}</h2>${fee ? "" : html`<p>${s.noFee}</p>`}
+        const done = query.done === "fee" ? b.feeSaved : query.done === "payment" ? b.paymentSaved : null;
+        const main = html`<p><a href="/groups/${params.id}/record">${s.recordTitle}</a></p><h1>${b.billingTitle}</h1><p>${b.billingIntro}</p>${okNotice(done)}
+<section class="card" aria-labelledby="fee-title"><h2 id="fee-title">${b.feeLabel}</h2>${fee ? "" : html`<p>${b.noFee}</p>`}
 <form method="post" action="/groups/${params.id}/record/billing/fee" class="inline-form">
-<div class="field"><label for="fee">${s.feeLabel}</label><input id="fee" name="fee" inputmode="decimal" required value="${fee ? (fee.cents / 100).toFixed(2) : ""}"></div>
-<div class="field"><label for="currency">${s.currencyLabel}</label><input id="currency" name="currency" maxlength="3" required value="${currency}"></div>
-<button type="submit">${s.setFee}</button></form></section>
+<div class="field"><label for="fee">${b.feeLabel}</label><input id="fee" name="fee" inputmode="decimal" required value="${fee ? (fee.cents / 100).toFixed(2) : ""}"></div>
+<div class="field"><label for="currency">${b.currencyLabel}</label><input id="currency" name="currency" maxlength="3" required value="${currency}"></div>
+<button type="submit">${b.setFee}</button></form></section>
 <section class="card" aria-labelledby="balances-title"><h2 id="balances-title">${s.membersTitle}</h2>
-<div class="table-wrap"><table><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${s.colCharges}</th><th scope="col">${s.colPaid}</th><th scope="col">${s.colBalance}</th><th scope="col">${s.colInvoices}</th></tr></thead>
+<div class="table-wrap"><table><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${b.colCharges}</th><th scope="col">${b.colPaid}</th><th scope="col">${b.colBalance}</th><th scope="col">${b.colInvoices}</th></tr></thead>
 <tbody>${rows}</tbody></table></div></section>
-<section class="card" aria-labelledby="payment-title"><h2 id="payment-title">${s.paymentTitle}</h2>
+<section class="card" aria-labelledby="payment-title"><h2 id="payment-title">${b.paymentTitle}</h2>
 <form method="post" action="/groups/${params.id}/record/billing/payments">
 <div class="field"><label for="personId">${s.colMember}</label><select id="personId" name="personId">${options}</select></div>
-<div class="field"><label for="amount">${s.amountLabel}</label><input id="amount" name="amount" inputmode="decimal" required></div>
-<div class="field"><label for="method">${s.methodLabel}</label><select id="method" name="method">${PAYMENT_METHODS.map((m) => html`<option value="${m}">${methodLabel(ctx.locale, m)}</option>`)}</select></div>
-<div class="field"><label for="receivedOn">${s.receivedOnLabel}</label><input id="receivedOn" name="receivedOn" type="date" required value="${dayIn(clinicZone(hearth), hearth.now())}"></div>
-<div class="actions"><button type="submit">${s.recordPayment}</button></div></form></section>`;
-        return htmlResponse(layout(ctx, s.billingTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+<div class="field"><label for="amount">${b.amountLabel}</label><input id="amount" name="amount" inputmode="decimal" required></div>
+<div class="field"><label for="method">${b.methodLabel}</label><select id="method" name="method">${PAYMENT_METHODS.map((m) => html`<option value="${m}">${methodLabel(ctx.locale, m)}</option>`)}</select></div>
+<div class="field"><label for="receivedOn">${b.receivedOnLabel}</label><input id="receivedOn" name="receivedOn" type="date" required value="${dayIn(clinicZone(hearth), hearth.now())}"></div>
+<div class="actions"><button type="submit">${b.recordPayment}</button></div></form></section>`;
+        return htmlResponse(layout(ctx, b.billingTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
       },
       { params: Group, query: t.Object({ done: t.Optional(t.UnionEnum(["fee", "payment"])) }), detail: policy(GROUP_CLINICIANS) },
     )
@@ -85,11 +87,11 @@ export function billingRoutes(hearth: Hearth) {
       ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
+        const b = billingStrings(locale);
         const cents = parseCents(body.fee);
-        if (cents === null) throw refuse(locale, 400, s.badFee);
+        if (cents === null) throw refuse(locale, 400, b.badFee);
         const currency = body.currency.trim().toUpperCase();
-        if (!/^[A-Z]{3}$/.test(currency)) throw refuse(locale, 400, s.badCurrency);
+        if (!/^[A-Z]{3}$/.test(currency)) throw refuse(locale, 400, b.badCurrency);
         setFee(hearth, params.id, { cents, currency }, viewer.id);
         return goTo(request, `/groups/${params.id}/record/billing?done=fee`);
       },
@@ -101,12 +103,13 @@ export function billingRoutes(hearth: Hearth) {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
         const s = recordStrings(locale);
+        const b = billingStrings(locale);
         const personId = Number(body.personId);
         if (!Number.isSafeInteger(personId) || partIn(hearth.db, params.id, personId) !== "member") throw refuse(locale, 400, s.badMember);
         const cents = parseCents(body.amount);
-        if (!cents) throw refuse(locale, 400, s.badAmount);
-        if (!(PAYMENT_METHODS as readonly string[]).includes(body.method)) throw refuse(locale, 400, s.methodLabel);
-        if (!/^\d{4}-\d\d-\d\d$/.test(body.receivedOn) || Number.isNaN(Date.parse(body.receivedOn))) throw refuse(locale, 400, s.badDate);
+        if (!cents) throw refuse(locale, 400, b.badAmount);
+        if (!(PAYMENT_METHODS as readonly string[]).includes(body.method)) throw refuse(locale, 400, b.methodLabel);
+        if (!/^\d{4}-\d\d-\d\d$/.test(body.receivedOn) || Number.isNaN(Date.parse(body.receivedOn))) throw refuse(locale, 400, b.badDate);
         await recordPayment(hearth, { personId, groupId: params.id, amountCents: cents, method: body.method as PaymentMethod, receivedOn: body.receivedOn, by: viewer.id });
         return goTo(request, `/groups/${params.id}/record/billing?done=payment`);
       },
@@ -137,14 +140,14 @@ export function billingRoutes(hearth: Hearth) {
       "/admin/billing",
       ({ request, query }) => {
         const ctx = pageFor(request);
-        const s = recordStrings(ctx.locale);
+        const b = billingStrings(ctx.locale);
         const d = clinicDetails(hearth);
         const field = (id: keyof typeof d, label: string, textarea = false) =>
           html`<div class="field"><label for="${id}">${label}</label>${textarea ? html`<textarea id="${id}" name="${id}" rows="3" maxlength="300">${d[id]}</textarea>` : html`<input id="${id}" name="${id}" maxlength="120" value="${d[id]}">`}</div>`;
-        const main = html`<div class="card narrow"><h1>${s.billingTitle}</h1>${okNotice(query.done ? s.feeSaved : null)}<p>${s.pdfNoCard}</p>
-<form method="post" action="/admin/billing">${field("name", s.clinicName)}${field("address", s.clinicAddress, true)}${field("phone", s.clinicPhone)}${field("taxId", s.pdfTaxId)}${field("npi", s.pdfNpi)}
-<div class="actions"><button type="submit">${s.setFee}</button></div></form></div>`;
-        return htmlResponse(layout(ctx, s.billingTitle, main, { styles: RECORD_STYLES }));
+        const main = html`<div class="card narrow"><h1>${b.billingTitle}</h1>${okNotice(query.done ? b.feeSaved : null)}<p>${b.pdfNoCard}</p>
+<form method="post" action="/admin/billing">${field("name", b.clinicName)}${field("address", b.clinicAddress, true)}${field("phone", b.clinicPhone)}${field("taxId", b.pdfTaxId)}${field("npi", b.pdfNpi)}
+<div class="actions"><button type="submit">${b.setFee}</button></div></form></div>`;
+        return htmlResponse(layout(ctx, b.billingTitle, main, { styles: RECORD_STYLES }));
       },
       { query: t.Object({ done: t.Optional(t.Literal("1")) }), detail: policy({ allow: ["admin"] }) },
     )

@@ -1,7 +1,7 @@
 import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from "pdf-lib";
 import type { Locale } from "../../ui/i18n.ts";
 import { CPT_GROUP_PSYCHOTHERAPY, formatMoney, type Charge, type ClinicDetails, type Payment } from "./billing.ts";
-import { recordStrings } from "./strings.ts";
+import { billingStrings } from "./billing-strings.ts";
 
 /**
  * A member's monthly invoice (superbill) as a PDF drawn with pdf-lib: the clinic's details, the
@@ -36,9 +36,9 @@ function drawable(font: PDFFont, text: string): string {
 }
 
 export async function invoicePdf(inv: InvoiceInput): Promise<Uint8Array> {
-  const s = recordStrings(inv.locale);
+  const b = billingStrings(inv.locale);
   const doc = await PDFDocument.create();
-  doc.setTitle(`${s.pdfTitle} ${inv.month}`);
+  doc.setTitle(`${b.pdfTitle} ${inv.month}`);
   doc.setProducer("Hearth");
   doc.setCreationDate(new Date(inv.createdAt));
   const font = await doc.embedFont(StandardFonts.Helvetica);
@@ -56,33 +56,33 @@ export async function invoicePdf(inv: InvoiceInput): Promise<Uint8Array> {
       line();
     }
   }
-  const ids = [inv.clinic.taxId && `${s.pdfTaxId}: ${inv.clinic.taxId}`, inv.clinic.npi && `${s.pdfNpi}: ${inv.clinic.npi}`].filter(Boolean).join("   ");
+  const ids = [inv.clinic.taxId && `${b.pdfTaxId}: ${inv.clinic.taxId}`, inv.clinic.npi && `${b.pdfNpi}: ${inv.clinic.npi}`].filter(Boolean).join("   ");
   if (ids) (text(ids, 50), line());
   y -= 12;
-  text(s.pdfTitle, 50, 13, bold);
+  text(b.pdfTitle, 50, 13, bold);
   line();
-  text(`${s.pdfPatient}: ${inv.patientName}`, 50);
+  text(`${b.pdfPatient}: ${inv.patientName}`, 50);
   line();
-  text(`${s.pdfMonth}: ${inv.month}`, 50);
+  text(`${b.pdfMonth}: ${inv.month}`, 50);
   y -= 24;
 
   const cols = [50, 160, 210, 380, 460];
-  [s.pdfDate, s.pdfCpt, s.pdfService, s.pdfMinutes, s.pdfFee].forEach((h, i) => text(h, cols[i]!, 10, bold));
+  [b.pdfDate, b.pdfCpt, b.pdfService, b.pdfMinutes, b.pdfFee].forEach((h, i) => text(h, cols[i]!, 10, bold));
   line();
   const month = inv.charges.filter((c) => c.date.startsWith(inv.month));
   for (const c of month) {
     if (y < 80) ((page = doc.addPage([612, 792])), (y = 740));
-    [c.date, CPT_GROUP_PSYCHOTHERAPY, s.pdfServiceName, String(c.minutes), formatMoney(inv.locale, c.cents, inv.currency)].forEach((v, i) => text(v, cols[i]!));
+    [c.date, CPT_GROUP_PSYCHOTHERAPY, b.pdfServiceName, String(c.minutes), formatMoney(inv.locale, c.cents, inv.currency)].forEach((v, i) => text(v, cols[i]!));
     line();
   }
   y -= 12;
   const paid = inv.payments.filter((p) => p.receivedOn.startsWith(inv.month)).reduce((t, p) => t + p.amountCents, 0);
-  for (const [label, cents] of [[s.pdfTotal, month.reduce((t, c) => t + c.cents, 0)], [s.pdfPaid, paid], [s.pdfBalance, inv.balanceCents]] as const) {
+  for (const [label, cents] of [[b.pdfTotal, month.reduce((t, c) => t + c.cents, 0)], [b.pdfPaid, paid], [b.pdfBalance, inv.balanceCents]] as const) {
     text(label, 210, 10, bold);
     text(formatMoney(inv.locale, cents, inv.currency), 460, 10, bold);
     line();
   }
   y -= 20;
-  text(s.pdfNoCard, 50, 8);
+  text(b.pdfNoCard, 50, 8);
   return doc.save();
 }

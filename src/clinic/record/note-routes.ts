@@ -21,6 +21,7 @@ import { signingOptions, verifySigning } from "./signing.ts";
 import { addendaSection, draftForm, fieldLabel, signedNote, templateLabel } from "./note-views.ts";
 import { clinicTemplate, templateOptions } from "./templates.ts";
 import { recordStrings } from "./strings.ts";
+import { noteStrings } from "./note-strings.ts";
 import { RECORD_STYLES, goTo, nameShown, okNotice, refuse } from "./views.ts";
 
 /**
@@ -43,7 +44,7 @@ function when(locale: Locale, ms: number): string {
 /** Refuses a field too long, naming it. */
 function checkLengths(locale: Locale, template: NoteMeta["template"], fields: Record<string, string | undefined>): void {
   for (const f of TEMPLATE_FIELDS[template]) {
-    if ((fields[f] ?? "").length > FIELD_MAX) throw refuse(locale, 400, fill(recordStrings(locale).fieldTooLong, { field: fieldLabel(locale, f), n: FIELD_MAX }));
+    if ((fields[f] ?? "").length > FIELD_MAX) throw refuse(locale, 400, fill(noteStrings(locale).fieldTooLong, { field: fieldLabel(locale, f), n: FIELD_MAX }));
   }
 }
 
@@ -61,6 +62,7 @@ export function noteRoutes(hearth: Hearth) {
         const viewer = requireViewer(request);
         const ctx = pageFor(request);
         const s = recordStrings(ctx.locale);
+        const n = noteStrings(ctx.locale);
         const session = findSession(hearth.db, params.sessionId);
         if (!session || session.groupId !== params.id || session.openedAt === null) throw refuse(ctx.locale, 404, s.notFound);
         const present = sessionPresence(hearth.db, session.id, hearth.now());
@@ -72,26 +74,26 @@ export function noteRoutes(hearth: Hearth) {
           const name = await nameShown(hearth, viewer.id, m.personId);
           const p = present.get(m.personId);
           const note = notes.find((n) => n.personId === m.personId);
-          const state = note ? (note.signedAt ? fill(s.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) }) : s.stateDraft) : "";
-          rows.push(html`<tr><th scope="row">${name}</th><td>${p ? fill(s.attendedFor, { from: when(ctx.locale, p.from), to: when(ctx.locale, p.to), minutes: p.minutes }) : s.notAttended}</td>
+          const state = note ? (note.signedAt ? fill(n.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) }) : n.stateDraft) : "";
+          rows.push(html`<tr><th scope="row">${name}</th><td>${p ? fill(n.attendedFor, { from: when(ctx.locale, p.from), to: when(ctx.locale, p.to), minutes: p.minutes }) : n.notAttended}</td>
 <td>${note
-  ? html`<a href="/groups/${params.id}/notes/${note.id}" aria-label="${fill(s.openNoteFor, { name })}">${s.openNote}</a> <span class="muted">${state}</span>`
+  ? html`<a href="/groups/${params.id}/notes/${note.id}" aria-label="${fill(n.openNoteFor, { name })}">${n.openNote}</a> <span class="muted">${state}</span>`
   : p
     ? html`<form method="post" action="${base}" class="inline-form"><input type="hidden" name="personId" value="${m.personId}">
-<label class="visually-hidden" for="tpl-${m.personId}">${s.templateLabel}</label><select id="tpl-${m.personId}" name="template">${templateOptions(hearth, ctx.locale, ["dap", "soap", "birp"])}</select>
-<button type="submit" aria-label="${fill(s.writeNoteFor, { name })}">${s.writeNote}</button></form>`
+<label class="visually-hidden" for="tpl-${m.personId}">${n.templateLabel}</label><select id="tpl-${m.personId}" name="template">${templateOptions(hearth, ctx.locale, ["dap", "soap", "birp"])}</select>
+<button type="submit" aria-label="${fill(n.writeNoteFor, { name })}">${n.writeNote}</button></form>`
     : ""}</td></tr>`);
         }
-        const main = html`<p><a href="/groups/${params.id}/record">${s.recordTitle}</a></p><h1>${s.notesTitle}</h1>
-<p class="muted">${fill(s.notesIntro, { when: formatDateTime(ctx.locale, session.openedAt) })}</p>
-<section class="card" aria-labelledby="group-note-title"><h2 id="group-note-title">${s.groupNote}</h2>
+        const main = html`<p><a href="/groups/${params.id}/record">${s.recordTitle}</a></p><h1>${n.notesTitle}</h1>
+<p class="muted">${fill(n.notesIntro, { when: formatDateTime(ctx.locale, session.openedAt) })}</p>
+<section class="card" aria-labelledby="group-note-title"><h2 id="group-note-title">${n.groupNote}</h2>
 ${groupNote
-  ? html`<p><a href="/groups/${params.id}/notes/${groupNote.id}">${s.openNote}</a> <span class="muted">${groupNote.signedAt ? fill(s.stateSigned, { when: formatDateTime(ctx.locale, groupNote.signedAt) }) : s.stateDraft}</span></p>`
-  : html`<form method="post" action="${base}" class="inline-form"><label class="visually-hidden" for="tpl-group">${s.templateLabel}</label><select id="tpl-group" name="template">${templateOptions(hearth, ctx.locale, ["group"])}</select><button type="submit">${s.writeNote}</button></form>`}</section>
-<p><a href="/record/templates">${s.templatesLink}</a></p>
-<section class="card" aria-labelledby="member-notes-title"><h2 id="member-notes-title">${s.individualNotes}</h2>
-<div class="table-wrap"><table><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${s.attendanceTitle}</th><th scope="col">${s.notesTitle}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
-        return htmlResponse(layout(ctx, s.notesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+  ? html`<p><a href="/groups/${params.id}/notes/${groupNote.id}">${n.openNote}</a> <span class="muted">${groupNote.signedAt ? fill(n.stateSigned, { when: formatDateTime(ctx.locale, groupNote.signedAt) }) : n.stateDraft}</span></p>`
+  : html`<form method="post" action="${base}" class="inline-form"><label class="visually-hidden" for="tpl-group">${n.templateLabel}</label><select id="tpl-group" name="template">${templateOptions(hearth, ctx.locale, ["group"])}</select><button type="submit">${n.writeNote}</button></form>`}</section>
+<p><a href="/record/templates">${n.templatesLink}</a></p>
+<section class="card" aria-labelledby="member-notes-title"><h2 id="member-notes-title">${n.individualNotes}</h2>
+<div class="table-wrap"><table><thead><tr><th scope="col">${s.colMember}</th><th scope="col">${s.attendanceTitle}</th><th scope="col">${n.notesTitle}</th></tr></thead><tbody>${rows}</tbody></table></div></section>`;
+        return htmlResponse(layout(ctx, n.notesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
       },
       { params: SessionParams, detail: policy(GROUP_CLINICIANS) },
     )
@@ -101,13 +103,14 @@ ${groupNote
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
         const s = recordStrings(locale);
+        const n = noteStrings(locale);
         const session = findSession(hearth.db, params.sessionId);
         if (!session || session.groupId !== params.id || session.openedAt === null) throw refuse(locale, 404, s.notFound);
         // A standard structure, or one of the clinic's own templates ("t:ID") on top of one.
         const own = /^t:(\d{1,9})$/.exec(body.template);
         const chosen = own ? clinicTemplate(hearth, Number(own[1])) : null;
         const template = chosen ? chosen.base : body.template;
-        if (!isTemplate(template) || (own && !chosen)) throw refuse(locale, 400, s.badTemplate);
+        if (!isTemplate(template) || (own && !chosen)) throw refuse(locale, 400, n.badTemplate);
         const personId = body.personId ? Number(body.personId) : null;
         if ((personId === null) !== (template === "group")) throw refuse(locale, 400, s.badMember);
         const present = sessionPresence(hearth.db, session.id, hearth.now());
@@ -118,13 +121,13 @@ ${groupNote
           const lines = [];
           for (const m of membersOf(hearth.db, params.id).filter((m) => m.role === "member")) {
             const p = present.get(m.personId);
-            lines.push(`${await nameShown(hearth, viewer.id, m.personId)}: ${p ? fill(s.attendedFor, { from: when(locale, p.from), to: when(locale, p.to), minutes: p.minutes }) : s.notAttended}`);
+            lines.push(`${await nameShown(hearth, viewer.id, m.personId)}: ${p ? fill(n.attendedFor, { from: when(locale, p.from), to: when(locale, p.to), minutes: p.minutes }) : n.notAttended}`);
           }
           attendance = lines.join("\n");
         } else {
           const p = present.get(personId);
           if (!p) throw refuse(locale, 400, s.badMember);
-          attendance = fill(s.attendedFor, { from: when(locale, p.from), to: when(locale, p.to), minutes: p.minutes });
+          attendance = fill(n.attendedFor, { from: when(locale, p.from), to: when(locale, p.to), minutes: p.minutes });
         }
         const id = await createNote(hearth, { sessionId: session.id, groupId: params.id, personId, template, by: viewer.id, fields: { ...chosen?.fields, attendance } });
         return goTo(request, `/groups/${params.id}/notes/${id}`);
@@ -136,26 +139,26 @@ ${groupNote
       async ({ request, params, query }) => {
         const viewer = requireViewer(request);
         const ctx = pageFor(request);
-        const s = recordStrings(ctx.locale);
+        const n = noteStrings(ctx.locale);
         noteIn(ctx.locale, params.id, params.noteId);
         const note = (await readNote(hearth, viewer.id, params.noteId))!;
-        const title = note.personId === null ? s.groupNote : fill(s.noteFor, { name: await nameShown(hearth, viewer.id, note.personId) });
-        const done = query.done ? { signed: s.signedDone, addendum: s.addendumDone, released: null, saved: s.saved }[query.done] : null;
+        const title = note.personId === null ? n.groupNote : fill(n.noteFor, { name: await nameShown(hearth, viewer.id, note.personId) });
+        const done = query.done ? { signed: n.signedDone, addendum: n.addendumDone, released: null, saved: n.saved }[query.done] : null;
         const body = note.signedAt === null
           ? draftForm(ctx.locale, note)
           : html`${signedNote(ctx.locale, note)}
-<p class="muted">${fill(s.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) })}</p>
+<p class="muted">${fill(n.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) })}</p>
 ${note.personId !== null
   ? note.releasedAt
-    ? html`<p>${fill(s.released, { when: formatDateTime(ctx.locale, note.releasedAt) })}</p>`
-    : html`<form method="post" action="/groups/${params.id}/notes/${note.id}/release"><button type="submit" class="secondary">${s.release}</button></form>`
+    ? html`<p>${fill(n.released, { when: formatDateTime(ctx.locale, note.releasedAt) })}</p>`
+    : html`<form method="post" action="/groups/${params.id}/notes/${note.id}/release"><button type="submit" class="secondary">${n.release}</button></form>`
   : ""}`;
-        const main = html`<p><a href="/groups/${params.id}/sessions/${note.sessionId}/notes">${s.notesTitle}</a></p>
-<h1>${title}</h1><p class="muted">${templateLabel(ctx.locale, note.template)} · ${note.signedAt === null ? s.stateDraft : fill(s.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) })}</p>
+        const main = html`<p><a href="/groups/${params.id}/sessions/${note.sessionId}/notes">${n.notesTitle}</a></p>
+<h1>${title}</h1><p class="muted">${templateLabel(ctx.locale, note.template)} · ${note.signedAt === null ? n.stateDraft : fill(n.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) })}</p>
 ${okNotice(done)}
 <section class="card">${body}</section>
 ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hearth, note.id), true) : ""}`;
-        return htmlResponse(layout(ctx, s.noteTitle, main, { styles: RECORD_STYLES, scripts: PASSKEY_SCRIPTS }), 200, { "cache-control": "no-store" });
+        return htmlResponse(layout(ctx, n.noteTitle, main, { styles: RECORD_STYLES, scripts: PASSKEY_SCRIPTS }), 200, { "cache-control": "no-store" });
       },
       { params: NoteParams, query: t.Object({ done: t.Optional(t.UnionEnum(["signed", "addendum", "released", "saved"])) }), detail: policy(GROUP_CLINICIANS) },
     )
@@ -164,15 +167,15 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
       async ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
+        const n = noteStrings(locale);
         const meta = noteIn(locale, params.id, params.noteId);
         if (meta.signedAt !== null) {
           await saveDraft(hearth, viewer.id, meta.id, {}); // audits the refusal; changes nothing
-          throw refuse(locale, 409, s.signedRefused);
+          throw refuse(locale, 409, n.signedRefused);
         }
         checkLengths(locale, meta.template, body as Record<string, string>);
-        if (!(await saveDraft(hearth, viewer.id, meta.id, body as Record<string, string>))) throw refuse(locale, 409, s.signedRefused);
-        if (isHtmx(request)) return htmlResponse(html`<p class="notice notice-ok">${s.saved}</p>`);
+        if (!(await saveDraft(hearth, viewer.id, meta.id, body as Record<string, string>))) throw refuse(locale, 409, n.signedRefused);
+        if (isHtmx(request)) return htmlResponse(html`<p class="notice notice-ok">${n.saved}</p>`);
         return goTo(request, `/groups/${params.id}/notes/${meta.id}?done=saved`);
       },
       { params: NoteParams, body: t.Object(Fields, { additionalProperties: true }), detail: policy(GROUP_CLINICIANS) },
@@ -182,9 +185,9 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
       async ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
+        const n = noteStrings(locale);
         const meta = noteIn(locale, params.id, params.noteId);
-        if (meta.signedAt !== null) return json({ error: s.signedRefused }, 409);
+        if (meta.signedAt !== null) return json({ error: n.signedRefused }, 409);
         // The form's text is saved first, so what is signed is what the clinician sees.
         const given = body as Record<string, string | undefined>;
         if (TEMPLATE_FIELDS[meta.template].some((f) => given[f] !== undefined)) {
@@ -193,7 +196,7 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
         }
         const note = (await readNote(hearth, viewer.id, meta.id))!;
         const empty = TEMPLATE_FIELDS[note.template].find((f) => !(note.fields[f] ?? "").trim());
-        if (empty) return json({ error: fill(s.fieldEmpty, { field: fieldLabel(locale, empty) }) }, 400);
+        if (empty) return json({ error: fill(n.fieldEmpty, { field: fieldLabel(locale, empty) }) }, 400);
         const options = await signingOptions(hearth, viewer, `note:${note.id}`, sha256Hex(canonicalNote(note)));
         return json({ options });
       },
@@ -204,11 +207,11 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
       async ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
+        const n = noteStrings(locale);
         const meta = noteIn(locale, params.id, params.noteId);
         const result = await verifySigning(hearth, viewer, `note:${meta.id}`, body.response as AuthenticationResponseJSON);
-        if (!result) return json({ error: s.signFailed }, 401);
-        if (!(await signNote(hearth, meta.id, result.signature))) return json({ error: s.changedSinceOptions }, 409);
+        if (!result) return json({ error: n.signFailed }, 401);
+        if (!(await signNote(hearth, meta.id, result.signature))) return json({ error: n.changedSinceOptions }, 409);
         return json({ redirect: `/groups/${params.id}/notes/${meta.id}?done=signed` });
       },
       { params: NoteParams, body: t.Object({ response: AssertionSchema }, { additionalProperties: true }), detail: policy(GROUP_CLINICIANS) },
@@ -218,11 +221,11 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
       async ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
+        const n = noteStrings(locale);
         const meta = noteIn(locale, params.id, params.noteId);
-        if (meta.signedAt === null || !meta.contentHash) return json({ error: s.signFailed }, 409);
+        if (meta.signedAt === null || !meta.contentHash) return json({ error: n.signFailed }, 409);
         const text = (body.text ?? "").replace(/\r\n?/g, "\n").trim();
-        if (!text) return json({ error: fill(s.fieldEmpty, { field: s.addendumLabel }) }, 400);
+        if (!text) return json({ error: fill(n.fieldEmpty, { field: n.addendumLabel }) }, 400);
         const options = await signingOptions(hearth, viewer, `addendum:${meta.id}`, sha256Hex(canonicalAddendum(meta.id, meta.contentHash, text)), { text });
         return json({ options });
       },
@@ -233,12 +236,12 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
       async ({ request, params, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
+        const n = noteStrings(locale);
         const meta = noteIn(locale, params.id, params.noteId);
         const result = await verifySigning(hearth, viewer, `addendum:${meta.id}`, body.response as AuthenticationResponseJSON);
-        if (!result) return json({ error: s.signFailed }, 401);
+        if (!result) return json({ error: n.signFailed }, 401);
         const id = await addAddendum(hearth, meta.id, result.data.text ?? "", result.signature);
-        if (id === null) return json({ error: s.changedSinceOptions }, 409);
+        if (id === null) return json({ error: n.changedSinceOptions }, 409);
         return json({ redirect: `/groups/${params.id}/notes/${meta.id}?done=addendum` });
       },
       { params: NoteParams, body: t.Object({ response: AssertionSchema }, { additionalProperties: true }), detail: policy(GROUP_CLINICIANS) },
@@ -249,7 +252,7 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
         const meta = noteIn(locale, params.id, params.noteId);
-        if (!releaseNote(hearth, viewer.id, meta.id) && !meta.releasedAt) throw refuse(locale, 409, recordStrings(locale).releaseSignedOnly);
+        if (!releaseNote(hearth, viewer.id, meta.id) && !meta.releasedAt) throw refuse(locale, 409, noteStrings(locale).releaseSignedOnly);
         return goTo(request, `/groups/${params.id}/notes/${meta.id}?done=released`);
       },
       { params: NoteParams, detail: policy(GROUP_CLINICIANS) },
@@ -259,16 +262,16 @@ ${note.signedAt !== null ? addendaSection(ctx.locale, note, await addendaOf(hear
       async ({ request }) => {
         const viewer = requireViewer(request);
         const ctx = pageFor(request);
-        const s = recordStrings(ctx.locale);
+        const n = noteStrings(ctx.locale);
         const items = [];
         for (const meta of releasedNotesOf(hearth, viewer.id)) {
           const note = (await readNote(hearth, viewer.id, meta.id))!;
           const addenda = await addendaOf(hearth, meta.id);
           items.push(html`<article class="card"><h2>${formatDateTime(ctx.locale, note.signedAt!)}</h2>${signedNote(ctx.locale, note)}
-${addenda.length ? html`<h3>${s.addendaTitle}</h3>${addenda.map((a) => html`<p>${a.text}</p>`)}` : ""}</article>`);
+${addenda.length ? html`<h3>${n.addendaTitle}</h3>${addenda.map((a) => html`<p>${a.text}</p>`)}` : ""}</article>`);
         }
-        const main = html`<h1>${s.myNotesTitle}</h1><p>${s.myNotesIntro}</p>${items.length ? items : html`<p>${s.noNotes}</p>`}`;
-        return htmlResponse(layout(ctx, s.myNotesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+        const main = html`<h1>${n.myNotesTitle}</h1><p>${n.myNotesIntro}</p>${items.length ? items : html`<p>${n.noNotes}</p>`}`;
+        return htmlResponse(layout(ctx, n.myNotesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
       },
       { detail: policy({ allow: ["patient"] }) },
     );

@@ -2,44 +2,44 @@ import { html, type Html } from "../../ui/html.ts";
 import { fill, formatDateTime, type Locale } from "../../ui/i18n.ts";
 import type { HeldSession } from "./attendance.ts";
 import { FIELD_MAX, TEMPLATE_FIELDS, type Addendum, type FieldId, type Note, type Template } from "./notes.ts";
-import { recordStrings } from "./strings.ts";
+import { noteStrings } from "./note-strings.ts";
 
 /** How the record's notes look: the sessions list, a note as a form or as signed text, addenda. */
 
 export function fieldLabel(locale: Locale, f: FieldId): string {
-  const s = recordStrings(locale);
+  const n = noteStrings(locale);
   return {
-    attendance: s.fieldAttendance, theme: s.fieldTheme, interventions: s.fieldInterventions, process: s.fieldProcess,
-    data: s.fieldData, assessment: s.fieldAssessment, plan: s.fieldPlan, subjective: s.fieldSubjective,
-    objective: s.fieldObjective, behavior: s.fieldBehavior, intervention: s.fieldIntervention, response: s.fieldResponse,
+    attendance: n.fieldAttendance, theme: n.fieldTheme, interventions: n.fieldInterventions, process: n.fieldProcess,
+    data: n.fieldData, assessment: n.fieldAssessment, plan: n.fieldPlan, subjective: n.fieldSubjective,
+    objective: n.fieldObjective, behavior: n.fieldBehavior, intervention: n.fieldIntervention, response: n.fieldResponse,
   }[f];
 }
 
 export function templateLabel(locale: Locale, t: Template): string {
-  const s = recordStrings(locale);
-  return { group: s.templateGroup, dap: s.templateDap, soap: s.templateSoap, birp: s.templateBirp }[t];
+  const n = noteStrings(locale);
+  return { group: n.templateGroup, dap: n.templateDap, soap: n.templateSoap, birp: n.templateBirp }[t];
 }
 
 export function sessionList(locale: Locale, groupId: number, sessions: readonly HeldSession[]): Html {
-  const s = recordStrings(locale);
-  return html`<section class="card" aria-labelledby="sessions-title"><h2 id="sessions-title">${s.sessionsTitle}</h2>
+  const n = noteStrings(locale);
+  return html`<section class="card" aria-labelledby="sessions-title"><h2 id="sessions-title">${n.sessionsTitle}</h2>
 ${sessions.length
-  ? html`<ul class="plain">${[...sessions].reverse().map((x) => html`<li><a href="/groups/${groupId}/sessions/${x.id}/notes">${s.notesLink}: ${formatDateTime(locale, x.openedAt)}</a></li>`)}</ul>`
-  : html`<p>${s.noClosedSessions}</p>`}</section>`;
+  ? html`<ul class="plain">${[...sessions].reverse().map((x) => html`<li><a href="/groups/${groupId}/sessions/${x.id}/notes">${n.notesLink}: ${formatDateTime(locale, x.openedAt)}</a></li>`)}</ul>`
+  : html`<p>${n.noClosedSessions}</p>`}</section>`;
 }
 
 /** A draft: one textarea per field of its template; "Save draft" (htmx, or the form's own post) and "Sign". */
 export function draftForm(locale: Locale, note: Note): Html {
-  const s = recordStrings(locale);
+  const n = noteStrings(locale);
   const base = `/groups/${note.groupId}/notes/${note.id}`;
   return html`<form method="post" action="${base}" data-passkey="confirm" data-options="${base}/sign/options" data-verify="${base}/sign/verify" class="note-form">
 ${TEMPLATE_FIELDS[note.template].map((f) => html`<div class="field"><label for="f-${f}">${fieldLabel(locale, f)}</label>
 <textarea id="f-${f}" name="${f}" rows="${f === "attendance" ? 3 : 6}" maxlength="${FIELD_MAX}">${note.fields[f] ?? ""}</textarea></div>`)}
-<p class="hint">${s.signHint}</p>
+<p class="hint">${n.signHint}</p>
 <div id="note-status" role="status"></div>
 <div data-passkey-status role="status" tabindex="-1" hidden></div>
-<div class="actions"><button type="submit" class="secondary" formaction="${base}" hx-post="${base}" hx-target="#note-status" hx-swap="innerHTML">${s.saveDraft}</button>
-<button type="submit">${s.signButton}</button></div>
+<div class="actions"><button type="submit" class="secondary" formaction="${base}" hx-post="${base}" hx-target="#note-status" hx-swap="innerHTML">${n.saveDraft}</button>
+<button type="submit">${n.signButton}</button></div>
 </form>`;
 }
 
@@ -48,17 +48,17 @@ export function signedNote(locale: Locale, note: Note): Html {
 }
 
 export function addendaSection(locale: Locale, note: Note, addenda: readonly Addendum[], canAdd: boolean): Html {
-  const s = recordStrings(locale);
+  const n = noteStrings(locale);
   const base = `/groups/${note.groupId}/notes/${note.id}`;
-  return html`<section class="card" aria-labelledby="addenda-title"><h2 id="addenda-title">${s.addendaTitle}</h2>
+  return html`<section class="card" aria-labelledby="addenda-title"><h2 id="addenda-title">${n.addendaTitle}</h2>
 ${addenda.length
-  ? html`<ol class="addenda">${addenda.map((a) => html`<li><div>${paragraphs(a.text)}</div><p class="muted">${fill(s.addendumBy, { when: formatDateTime(locale, a.createdAt) })}</p></li>`)}</ol>`
-  : html`<p class="muted">${s.noAddenda}</p>`}
+  ? html`<ol class="addenda">${addenda.map((a) => html`<li><div>${paragraphs(a.text)}</div><p class="muted">${fill(n.addendumBy, { when: formatDateTime(locale, a.createdAt) })}</p></li>`)}</ol>`
+  : html`<p class="muted">${n.noAddenda}</p>`}
 ${canAdd
   ? html`<form method="post" action="${base}/addenda/verify" data-passkey="confirm" data-options="${base}/addenda/options" data-verify="${base}/addenda/verify">
-<div class="field"><label for="addendum">${s.addendumLabel}</label><textarea id="addendum" name="text" rows="4" maxlength="${FIELD_MAX}" required></textarea></div>
+<div class="field"><label for="addendum">${n.addendumLabel}</label><textarea id="addendum" name="text" rows="4" maxlength="${FIELD_MAX}" required></textarea></div>
 <div data-passkey-status role="status" tabindex="-1" hidden></div>
-<div class="actions"><button type="submit">${s.addendumButton}</button></div></form>`
+<div class="actions"><button type="submit">${n.addendumButton}</button></div></form>`
   : ""}</section>`;
 }
 

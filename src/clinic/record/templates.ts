@@ -9,6 +9,7 @@ import { requireViewer } from "../../identity/guard.ts";
 import { FIELD_MAX, TEMPLATE_FIELDS, TEMPLATES, isTemplate, type FieldId, type Template } from "./notes.ts";
 import { fieldLabel, templateLabel } from "./note-views.ts";
 import { recordStrings } from "./strings.ts";
+import { noteStrings } from "./note-strings.ts";
 import { RECORD_STYLES, goTo, okNotice, refuse } from "./views.ts";
 
 /**
@@ -59,18 +60,18 @@ export function templateRoutes(hearth: Hearth) {
       "/record/templates",
       ({ request, query }) => {
         const ctx = pageFor(request);
-        const s = recordStrings(ctx.locale);
+        const n = noteStrings(ctx.locale);
         const list = clinicTemplates(hearth);
-        const main = html`<h1>${s.templatesTitle}</h1><p>${s.templatesIntro}</p>${okNotice(query.done ? s.templateSaved : null)}
-<section class="card" aria-labelledby="tpl-list"><h2 id="tpl-list">${s.templatesTitle}</h2>
+        const main = html`<h1>${n.templatesTitle}</h1><p>${n.templatesIntro}</p>${okNotice(query.done ? n.templateSaved : null)}
+<section class="card" aria-labelledby="tpl-list"><h2 id="tpl-list">${n.templatesTitle}</h2>
 ${list.length ? html`<ul class="plain">${list.map((c) => html`<li><strong>${c.name}</strong> · ${templateLabel(ctx.locale, c.base)}
-<form method="post" action="/record/templates/${c.id}/archive" class="inline-form"><button type="submit" class="secondary" aria-label="${fill(s.archiveTemplateLabel, { name: c.name })}">${s.archiveTemplate}</button></form></li>`)}</ul>` : html`<p>${s.noTemplates}</p>`}</section>
-${TEMPLATES.map((base) => html`<section class="card" aria-labelledby="new-${base}"><h2 id="new-${base}">${fill(s.newTemplateOn, { base: templateLabel(ctx.locale, base) })}</h2>
+<form method="post" action="/record/templates/${c.id}/archive" class="inline-form"><button type="submit" class="secondary" aria-label="${fill(n.archiveTemplateLabel, { name: c.name })}">${n.archiveTemplate}</button></form></li>`)}</ul>` : html`<p>${n.noTemplates}</p>`}</section>
+${TEMPLATES.map((base) => html`<section class="card" aria-labelledby="new-${base}"><h2 id="new-${base}">${fill(n.newTemplateOn, { base: templateLabel(ctx.locale, base) })}</h2>
 <form method="post" action="/record/templates"><input type="hidden" name="base" value="${base}">
-<div class="field"><label for="name-${base}">${s.templateName}</label><input id="name-${base}" name="name" maxlength="${NAME_MAX}" required></div>
+<div class="field"><label for="name-${base}">${n.templateName}</label><input id="name-${base}" name="name" maxlength="${NAME_MAX}" required></div>
 ${TEMPLATE_FIELDS[base].filter((f) => f !== "attendance").map((f) => html`<div class="field"><label for="${base}-${f}">${fieldLabel(ctx.locale, f)}</label><textarea id="${base}-${f}" name="${f}" rows="3" maxlength="${FIELD_MAX}"></textarea></div>`)}
-<div class="actions"><button type="submit">${s.saveTemplate}</button></div></form></section>`)}`;
-        return htmlResponse(layout(ctx, s.templatesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
+<div class="actions"><button type="submit">${n.saveTemplate}</button></div></form></section>`)}`;
+        return htmlResponse(layout(ctx, n.templatesTitle, main, { styles: RECORD_STYLES }), 200, { "cache-control": "no-store" });
       },
       { query: t.Object({ done: t.Optional(t.Literal("1")) }), detail: policy({ allow: ["clinician"] }) },
     )
@@ -79,12 +80,12 @@ ${TEMPLATE_FIELDS[base].filter((f) => f !== "attendance").map((f) => html`<div c
       ({ request, body }) => {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
-        const s = recordStrings(locale);
-        if (!isTemplate(body.base)) throw refuse(locale, 400, s.badTemplate);
+        const n = noteStrings(locale);
+        if (!isTemplate(body.base)) throw refuse(locale, 400, n.badTemplate);
         const name = body.name.replace(/[\p{Cc}\s]+/gu, " ").trim();
-        if (!name || name.length > NAME_MAX) throw refuse(locale, 400, fill(s.fieldTooLong, { field: s.templateName, n: NAME_MAX }));
+        if (!name || name.length > NAME_MAX) throw refuse(locale, 400, fill(n.fieldTooLong, { field: n.templateName, n: NAME_MAX }));
         const given = body as Record<string, string | undefined>;
-        for (const f of TEMPLATE_FIELDS[body.base]) if ((given[f] ?? "").length > FIELD_MAX) throw refuse(locale, 400, fill(s.fieldTooLong, { field: fieldLabel(locale, f), n: FIELD_MAX }));
+        for (const f of TEMPLATE_FIELDS[body.base]) if ((given[f] ?? "").length > FIELD_MAX) throw refuse(locale, 400, fill(n.fieldTooLong, { field: fieldLabel(locale, f), n: FIELD_MAX }));
         addClinicTemplate(hearth, { name, base: body.base, fields: given as ClinicTemplate["fields"] }, viewer.id);
         return goTo(request, "/record/templates?done=1");
       },
