@@ -84,6 +84,8 @@ export interface RoomFeature<T extends ClientMessageType = ClientMessageType> {
   admitted?(member: FeatureMember, resumed: boolean): void | Promise<void>;
   /** A member stopped being in (their page may already be gone). */
   left?(member: FeatureMember, because: LeftBecause): void;
+  /** The SFU worker carrying the room's media restarted (everyone's media starts over on the new one). */
+  mediaRestarted?(): void;
   /** The session ended: save what must outlive the room. */
   ended?(): void | Promise<void>;
   /** The room is going away (shutdown or ended): stop timers. */
@@ -162,6 +164,10 @@ export class FeatureHost<M extends FeatureMember & { readonly socket: unknown }>
 
   left(member: FeatureMember, because: LeftBecause): void {
     for (const f of this.features) this.#run("left", () => f.left?.(member, because));
+  }
+
+  mediaRestarted(): void {
+    for (const f of this.features) this.#run("mediaRestarted", () => f.mediaRestarted?.());
   }
 
   ended(): void {

@@ -2,6 +2,7 @@ import { Chat } from "./chat.ts";
 import type { FeatureFactory } from "./feature.ts";
 import { Hands } from "./hands.ts";
 import { Safety } from "./safety.ts";
+import { Recording } from "./recording.ts";
 import { Guests } from "./guests.ts";
 import { Whiteboard } from "./whiteboard.ts";
 import { VitalsTile } from "../vitals/room-tile.ts";
@@ -14,6 +15,7 @@ export const roomFeatures: readonly FeatureFactory[] = [
   (ctx) => new Whiteboard(ctx),
   (ctx) => new Polls(ctx),
   (ctx) => new Safety(ctx),
+  (ctx) => new Recording(ctx),
   (ctx) => new Guests(ctx),
   (ctx) => new VitalsTile(ctx),
 ];

@@ -7,6 +7,7 @@ import type { IceServer } from "./relay.ts";
 import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
 import { HANDS_FACILITATOR_ONLY, handsClient, type HandsErrorCode, type HandsServerMessage } from "./hands-protocol.ts";
 import { POLLS_FACILITATOR_ONLY, pollsClient, type PollsErrorCode, type PollsServerMessage } from "./polls-protocol.ts";
+import { RECORDING_FACILITATOR_ONLY, recordingClient, type RecordingErrorCode, type RecordingServerMessage } from "./recording-protocol.ts";
 import { SAFETY_FACILITATOR_ONLY, safetyClient, type SafetyErrorCode, type SafetyServerMessage } from "./safety-protocol.ts";
 import { WHITEBOARD_FACILITATOR_ONLY, whiteboardClient, type WhiteboardErrorCode, type WhiteboardServerMessage } from "./whiteboard-protocol.ts";
 
@@ -75,6 +76,7 @@ const client = {
   ...handsClient,
   ...pollsClient,
   ...safetyClient,
+  ...recordingClient,
   ...whiteboardClient,
 };
 
@@ -97,6 +99,7 @@ export const CLINICIAN_ONLY: ReadonlySet<ClientMessageType> = new Set([
   ...HANDS_FACILITATOR_ONLY,
   ...POLLS_FACILITATOR_ONLY,
   ...SAFETY_FACILITATOR_ONLY,
+  ...RECORDING_FACILITATOR_ONLY,
   ...WHITEBOARD_FACILITATOR_ONLY,
 ]);
 
@@ -164,7 +167,7 @@ export type ErrorCode =
   | "replaced";
 
 /** Errors the room features answer with (each feature's *-protocol.ts), in the same `error` message. */
-export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode | SafetyErrorCode;
+export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode | SafetyErrorCode | RecordingErrorCode;
 
 /**
  * How much more the appliance can carry, as the clinician sees it (src/rooms/admission.ts):
@@ -211,5 +214,6 @@ export type ServerMessage =
   | HandsServerMessage
   | PollsServerMessage
   | SafetyServerMessage
+  | RecordingServerMessage
   | WhiteboardServerMessage
   | VitalsServerMessage;

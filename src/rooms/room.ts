@@ -145,6 +145,7 @@ export class Room {
       // the room gets a fresh connection (their page answers it on a new RTCPeerConnection).
       this.#speakingNow.clear();
       for (const m of this.#members.values()) if (m.inMedia) this.#media.start(m.id, this.#choices(m));
+      this.#features.mediaRestarted();
     },
   };
 

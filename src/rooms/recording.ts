@@ -1,0 +1,141 @@
+import { log } from "../log.ts";
+import { fill } from "../ui/i18n.ts";
+import type { FeatureMember, LeftBecause, RoomFeature, RoomFeatureContext } from "./feature.ts";
+import type { ClientMessageOf } from "./protocol.ts";
+import { ConsentMachine, type ConsentEvent, type EndReason, type Refusal, type Step } from "./recording-consent.ts";
+import type { RecordingErrorCode, RecordingView } from "./recording-protocol.ts";
+import { endRequest, interruptOpen, openRequest, saveAnswer, startPart, stopPart } from "./recording-record.ts";
+import { recordingStrings } from "./recording-strings.ts";
+
+type RecordingMessage = ClientMessageOf<"recording-ask" | "recording-stop" | "recording-consent">;
+
+const REFUSALS: Partial<Record<Refusal, [RecordingErrorCode, "alreadyAsked" | "notAsked" | "notPresent"]>> = {
+  "already-asked": ["recording-already-asked", "alreadyAsked"],
+  "not-asked": ["recording-not-asked", "notAsked"],
+  "not-present": ["recording-not-present", "notPresent"],
+};
+
+/**
+ * Recording with everyone's consent. The rule lives in recording-consent.ts; this feature feeds
+ * it the room's events, keeps the consent record (recording-record.ts: who agreed, when, to
+ * exactly which words), and tells every page where recording stands: each person's own page
+ * asks them, every page shows the indicator, and only facilitators learn who holds it back.
+ *
+ * A request does not outlive its room: a room starting again (the appliance restarted) ends an
+ * open one as interrupted, and everyone is asked again.
+ */
+export class Recording implements RoomFeature<RecordingMessage["type"]> {
+  readonly types = ["recording-ask", "recording-stop", "recording-consent"] as const;
+  readonly #rule = new ConsentMachine();
+  /** The open request's row (the machine counts its own). */
+  #requestRow: number | null = null;
+  #askedBy: { name: string; personId: number } | null = null;
+  /** Everyone the machine counts as present (away included), for names and person ids. */
+  readonly #known = new Map<number, FeatureMember>();
+
+  constructor(private readonly ctx: RoomFeatureContext) {
+    interruptOpen(ctx.hearth, ctx.sessionId, ctx.now());
+  }
+
+  receive(member: FeatureMember, msg: RecordingMessage): void {
+    this.#known.set(member.id, member);
+    switch (msg.type) {
+      case "recording-ask":
+        return this.#apply({ kind: "ask", memberId: member.id }, member);
+      case "recording-stop":
+        return this.#apply({ kind: "stop", memberId: member.id }, member);
+      case "recording-consent":
+        return this.#apply({ kind: "answer", memberId: member.id, agree: msg.agree }, member);
+    }
+  }
+
+  admitted(member: FeatureMember, resumed: boolean): void {
+    this.#known.set(member.id, member);
+    const facilitator = this.ctx.isFacilitator(member);
+    this.#apply(resumed ? { kind: "back", memberId: member.id, facilitator } : { kind: "admit", memberId: member.id, facilitator }, null);
+  }
+
+  left(member: FeatureMember, _because: LeftBecause): void {
+    this.#apply({ kind: "gone", memberId: member.id }, null);
+    this.#known.delete(member.id);
+  }
+
+  /** The SFU worker under the room restarted: what it was writing ends, a new part begins. */
+  mediaRestarted(): void {
+    this.#apply({ kind: "restart" }, null);
+  }
+
+  ended(): void {
+    this.#apply({ kind: "ended" }, null);
+  }
+
+  dispose(): void {
+    if (this.#requestRow !== null) endRequest(this.ctx.hearth, this.#requestRow, "interrupted", this.ctx.now(), null);
+    this.#requestRow = null;
+  }
+
+  /** One event through the rule, then the record and the pages follow what it decided. */
+  #apply(event: ConsentEvent, by: FeatureMember | null): void {
+    const step = this.#rule.apply(event);
+    if (!step.ok) {
+      const refusal = step.refused && REFUSALS[step.refused];
+      if (by && refusal) this.ctx.refuse(by, refusal[0], recordingStrings(by.locale)[refusal[1]], `recording-${event.kind === "answer" ? "consent" : event.kind}`);
+      return;
+    }
+    this.#keep(step, by);
+    this.#tell(step.ended?.reason);
+  }
+
+  #keep(step: Step, by: FeatureMember | null): void {
+    const hearth = this.ctx.hearth;
+    const now = this.ctx.now();
+    if (step.asked && by) {
+      this.#requestRow = openRequest(hearth, this.ctx.sessionId, by.personId, now);
+      this.#askedBy = { name: by.name, personId: by.personId };
+      this.#answer(by, "yes", now);
+    }
+    if (step.answered && by && this.#requestRow !== null) {
+      const { answer, withdrawal } = step.answered;
+      this.#answer(by, withdrawal ? "withdrawn" : answer, now);
+    }
+    if (this.#requestRow === null) return;
+    if (step.newPart) startPart(hearth, this.#requestRow, step.newPart, now);
+    else if (step.recording === false && !step.ended) stopPart(hearth, this.#requestRow, now);
+    if (step.ended) {
+      endRequest(hearth, this.#requestRow, step.ended.reason, now, by?.personId ?? null);
+      this.#requestRow = null;
+      this.#askedBy = null;
+    }
+  }
+
+  /** Stored with the exact words this person was shown (sealed: it names them). */
+  #answer(member: FeatureMember, answer: "yes" | "no" | "withdrawn", at: number): void {
+    const row = this.#requestRow!;
+    const terms = { name: member.name, locale: member.locale, text: this.#question(member) };
+    // The answer governs the room at once; only its record waits for the seal (a locked vault is logged, never the words).
+    saveAnswer(this.ctx.hearth, row, member.personId, answer, at, terms).catch((err: Error) => log.error("recording consent not stored", { session: this.ctx.sessionId, kind: err.name }));
+  }
+
+  #question(member: FeatureMember): string {
+    return fill(recordingStrings(member.locale).question, { name: this.#askedBy?.name ?? "" });
+  }
+
+  #tell(endedBecause: EndReason | undefined): void {
+    const rule = this.#rule;
+    const holding = rule.holdingBack();
+    const base = {
+      type: "recording" as const,
+      phase: rule.phase,
+      request: rule.request,
+      askedBy: rule.request === null ? null : (this.#askedBy?.name ?? null),
+      pending: holding.length,
+      ...(endedBecause ? { endedBecause } : {}),
+    };
+    const holdingView = holding.map((id) => ({ memberId: id, name: this.#known.get(id)?.name ?? "", answer: rule.answerOf(id) === "no" ? ("no" as const) : null }));
+    for (const m of this.ctx.admitted()) {
+      const view: RecordingView = { ...base, yours: rule.answerOf(m.id), question: rule.request === null ? null : this.#question(m) };
+      if (this.ctx.isFacilitator(m)) view.holding = holdingView;
+      this.ctx.sendTo(m, view);
+    }
+  }
+}
