@@ -15,9 +15,9 @@ import { findSession } from "../sessions.ts";
 import { sessionPresence } from "./attendance.ts";
 import {
   FIELD_MAX, TEMPLATE_FIELDS, addAddendum, addendaOf, canonicalAddendum, canonicalNote, createNote, isTemplate, noteMeta,
-  notesOfSession, readNote, releaseNote, releasedNotesOf, saveDraft, sha256Hex, signNote, type NoteMeta,
+  notesOfSession, readNote, releaseNote, releasedNotesOf, saveDraft, sha256Hex, signNote, type Note, type NoteMeta,
 } from "./notes.ts";
-import { signingOptions, verifySigning } from "./signing.ts";
+import { signaturesOf, signingOptions, verifySigning, verifyStoredSignature } from "./signing.ts";
 import { addendaSection, draftForm, fieldLabel, signedNote, templateLabel } from "./note-views.ts";
 import { clinicTemplate, templateOptions } from "./templates.ts";
 import { recordStrings } from "./strings.ts";
@@ -53,6 +53,13 @@ export function noteRoutes(hearth: Hearth) {
     const meta = noteMeta(hearth, noteId);
     if (!meta || meta.groupId !== groupId) throw refuse(locale, 404, recordStrings(locale).notFound);
     return meta;
+  }
+
+  /** The note's text still hashes to what was signed, and the stored assertion verifies. */
+  async function signatureHolds(note: Note): Promise<boolean> {
+    const hash = sha256Hex(canonicalNote(note));
+    const sig = signaturesOf(hearth, note.id).find((x) => x.addendumId === null);
+    return !!sig && note.contentHash === hash && (await verifyStoredSignature(hearth, sig, hash));
   }
 
   return new Elysia({ name: "record-notes" })
@@ -148,6 +155,9 @@ ${groupNote
           ? draftForm(ctx.locale, note)
           : html`${signedNote(ctx.locale, note)}
 <p class="muted">${fill(n.stateSigned, { when: formatDateTime(ctx.locale, note.signedAt) })}</p>
+${(await signatureHolds(note))
+  ? html`<p class="notice notice-ok" role="status">✓ ${n.signatureValid}</p>`
+  : html`<div class="notice notice-error" role="alert"><p>${n.signatureInvalid}</p></div>`}
 ${note.personId !== null
   ? note.releasedAt
     ? html`<p>${fill(n.released, { when: formatDateTime(ctx.locale, note.releasedAt) })}</p>`

@@ -233,6 +233,7 @@ describe("session notes", () => {
     bytes[bytes.length - 1]! ^= 1;
     expect(await verifyStoredSignature(server.hearth, { ...sig!, signature: bytes.toString("base64url") }, hash)).toBe(false);
     expect(rawDbContains(NOTE_TEXT)).toBe(false);
+    expect((await cleo.get(base)).text).toContain("Signature checked against the signer&#39;s passkey");
   });
 
   test("a signed note refuses edits (and the database refuses too); an addendum signed the same way is added", async () => {
@@ -300,5 +301,13 @@ describe("session notes", () => {
     expect(mine.text).toContain(NOTE_TEXT);
     expect(mine.text).toContain("Called Pat the next day: safe.");
     expect((await quinn.get("/record/notes")).text).not.toContain(NOTE_TEXT);
+  });
+
+  test("text changed behind Hearth's back (raw database write) no longer matches its signature, and the page says so", async () => {
+    const tampered = await server.hearth.vault.seal(JSON.stringify({ fields: { attendance: "x", data: "rewritten outside Hearth", assessment: "x", plan: "x" } }));
+    server.hearth.db.query("UPDATE clinical_notes SET content = ? WHERE id = ?").run(tampered, noteId);
+    const page = await cleo.get(`/groups/${groupA}/notes/${noteId}`);
+    expect(page.text).toContain("The signature does not match this text");
+    expect(page.text).not.toContain("Signature checked");
   });
 });
