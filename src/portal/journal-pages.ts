@@ -106,6 +106,7 @@ ${lockSections(hearth, ctx.locale, viewer.id)}
 ${composeForm(ctx.locale)}
 <section id="journal-entries" aria-labelledby="journal-entries-title" hidden>
 <h2 id="journal-entries-title">${s.entriesTitle}</h2>
+<p><button type="button" class="secondary" data-journal-export>${s.exportJournal}</button></p>
 <div data-journal-list></div>
 </section>
 </div>`;

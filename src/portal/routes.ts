@@ -7,6 +7,7 @@ import { worksheetRoutes } from "./worksheet-routes.ts";
 import { documentRoutes } from "./document-routes.ts";
 import { consentRoutes } from "./consent-routes.ts";
 import { consentAdminRoutes } from "./consent-admin-routes.ts";
+import { myDataRoutes } from "./my-data-routes.ts";
 
 export { messageNavCounts as portalNavCounts } from "./message-routes.ts";
 
@@ -14,5 +15,6 @@ export { messageNavCounts as portalNavCounts } from "./message-routes.ts";
 export function portalRoutes(hearth: Hearth) {
   return new Elysia({ name: "portal" }).use(journalPageRoutes(hearth)).use(journalApiRoutes(hearth)).use(messageRoutes(hearth)).use(worksheetRoutes(hearth)).use(documentRoutes(hearth))
     .use(consentRoutes(hearth))
-    .use(consentAdminRoutes(hearth));
+    .use(consentAdminRoutes(hearth))
+    .use(myDataRoutes(hearth));
 }

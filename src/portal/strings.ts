@@ -83,6 +83,7 @@ export const portalStrings = defineStrings(
     noSharedEntries: "This patient shares no entries with you now.",
     back: "Back to shared journals",
     couldNotOpen: "This entry could not be opened with your key.",
+    exportJournal: "Export my journal (decrypted, in this browser)",
   },
   {
     checkTitle: "Veuillez vérifier",
@@ -165,6 +166,7 @@ export const portalStrings = defineStrings(
     noSharedEntries: "Ce patient ne partage aucune entrée avec vous actuellement.",
     back: "Retour aux journaux partagés",
     couldNotOpen: "Cette entrée n’a pas pu être ouverte avec votre clé.",
+    exportJournal: "Exporter mon journal (déchiffré, dans ce navigateur)",
   },
   {
     checkTitle: "Revise esto",
@@ -247,5 +249,6 @@ export const portalStrings = defineStrings(
     noSharedEntries: "Este paciente no comparte ninguna entrada con usted ahora.",
     back: "Volver a los diarios compartidos",
     couldNotOpen: "No se pudo abrir esta entrada con su clave.",
+    exportJournal: "Exportar mi diario (descifrado, en este navegador)",
   },
 );

@@ -140,6 +140,9 @@ test("journal: private, read again after signing in, shared with A (B refused), 
   await unlock(pat.page);
   await pat.page.getByText(SECRET).waitFor();
   expect(await pat.page.getByRole("heading", { name: "Your recovery key" }).isVisible()).toBe(false);
+  // "My data": the journal exported decrypted by this browser (the request check below proves nothing was sent).
+  const [exported] = await Promise.all([pat.page.waitForEvent("download"), pat.page.getByRole("button", { name: /Export my journal/ }).click()]);
+  expect(readFileSync((await exported.path())!, "utf8")).toContain(SECRET);
 
   // Clinician A sees nothing of it yet; B is outside the care team and refused outright.
   await a.page.goto(`/portal/shared-journals/${patId}`);

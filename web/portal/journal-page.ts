@@ -265,11 +265,23 @@ async function loadShared(): Promise<void> {
   $("[data-journal-list]")!.replaceChildren(...(items.length ? items : [el("p", { text: s.noSharedEntries })]));
   show("#journal-entries", true);
 }
+/** The decrypted journal as a JSON file, made here and saved by the browser: nothing is sent. */
+function exportJournal(): void {
+  const entries = [...opened.entries()].map(([id, entry]) => ({ id, ...entry }));
+  const url = URL.createObjectURL(new Blob([JSON.stringify(entries, null, 2)], { type: "application/json" }));
+  const a = Object.assign(document.createElement("a"), { href: url, download: "my-journal.json" });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 // ---- Wiring ----
 
 if (root) {
   setUpUnlock(unlocked);
   $("[data-journal-cancel]")?.addEventListener("click", () => resetCompose());
+  $("[data-journal-export]")?.addEventListener("click", () => exportJournal());
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form instanceof HTMLFormElement && form.matches("[data-journal-compose]")) {
