@@ -9,6 +9,7 @@ import { BackupError, backupFileName, createBackup, pruneBackups, restoreBackup,
 import { Vault } from "./vault.ts";
 import { readIdentity } from "./keys.ts";
 import { tempDir, testConfig } from "../../tests/harness.ts";
+import { openSealedStream, sealFileStream } from "../clinic/materials/store.ts";
 
 let dir: ReturnType<typeof tempDir>;
 let hearth: Hearth;
@@ -97,6 +98,31 @@ describe("backup and restore", () => {
     expect(readFileSync(join(into, "tls", "ca.pem"), "utf8")).toBe(caKey);
     expect(statSync(join(into, "tls")).mode & 0o777).toBe(0o700);
     expect(statSync(join(into, "tls", "ca.pem")).mode & 0o777).toBe(0o600);
+  });
+
+  test("sealed files (materials, documents) travel with the backup and open with the restored key", async () => {
+    const pdf = new Uint8Array(300_000);
+    pdf.set(new TextEncoder().encode("%PDF-1.4\n"));
+    for (let i = 9; i < pdf.length; i++) pdf[i] = (i * 7) & 0xff;
+    const sealed: { dir: string; blob: string; key: Uint8Array }[] = [];
+    for (const folder of ["materials", "documents"]) {
+      const d = join(hearth.config.dataDir, folder);
+      const f = await sealFileStream(hearth, d, new Blob([pdf]).stream());
+      sealed.push({ dir: folder, blob: f.blob, key: f.sealedKey });
+    }
+    const result = await backup();
+    const into = join(dir.path, "restored-files");
+    const { files } = await restoreBackup(result.path, offline.keyFile, into);
+    expect(files.filter((f) => !f.startsWith("keys/") && f !== "hearth.db" && f !== "audit-head").sort()).toEqual(sealed.map((s) => `${s.dir}/${s.blob}`).sort());
+    const restored = await openHearth(testConfig(into));
+    try {
+      for (const s of sealed) {
+        const plain = new Uint8Array(await new Response(await openSealedStream(restored, join(into, s.dir), s.blob, s.key)).arrayBuffer());
+        expect(plain).toEqual(pdf);
+      }
+    } finally {
+      restored.db.close();
+    }
   });
 
   test("the appliance's own key cannot open its backups", async () => {

@@ -22,6 +22,9 @@ import { Audit } from "./audit.ts";
  *                        trusts the clinic's CA keeps trusting the box
  *   audit-head           the newest audit row of the snapshot, as data/audit-head holds it
  *   hearth.db            a consistent snapshot (VACUUM INTO), with no -wal beside it
+ *   materials/*.age      files too large for a column (group materials, patients' documents),
+ *   documents/*.age      each already age-encrypted under its own key, which the snapshot holds
+ *                        sealed; listed after the snapshot, so every file it names is there
  *
  * The appliance never holds the matching identity, so the box alone cannot read its backups.
  * Everything is streamed: the snapshot goes from disk through tar and age to the output in
@@ -36,6 +39,9 @@ const KEY_FILES = ["identity", "identity.locked", "identity.next", "identity.nex
 // Named here rather than imported: the store reads these files, it does not manage them.
 const TLS_FILES = ["ca.pem", "ca.crt", "server.pem"];
 const SECRET_DIRS = { keys: KEY_FILES, tls: TLS_FILES } as const;
+/** Folders of sealed files (clinic/materials, portal/documents), kept as they are on disk. */
+const FILE_DIRS = ["materials", "documents"] as const;
+const FILE_ENTRY = new RegExp(`^(${FILE_DIRS.join("|")})/[0-9a-f-]{36}\\.age$`);
 const ALLOWED = new Set([
   MANIFEST,
   "audit-head",
@@ -143,11 +149,13 @@ async function writeContainer(o: BackupOptions, snapshot: string, partial: strin
   // The snapshot's own newest row anchors it, so a restored trail verifies as it was.
   if (head) small.push({ name: "audit-head", data: Buffer.from(JSON.stringify(head) + "\n") });
   const dbBytes = statSync(snapshot).size;
+  const sealedFiles = await sealedFilesIn(o.dataDir);
+  const total = dbBytes + sealedFiles.reduce((n, f) => n + f.bytes, 0);
   const manifest: Manifest = {
     format: FORMAT,
     version: VERSION,
     createdAt: new Date(now()).toISOString(),
-    files: [...small.map((f) => ({ name: f.name, bytes: f.data.length })), { name: DB_FILE, bytes: dbBytes }],
+    files: [...small.map((f) => ({ name: f.name, bytes: f.data.length })), { name: DB_FILE, bytes: dbBytes }, ...sealedFiles],
     auditRows,
   };
   small.unshift({ name: MANIFEST, data: Buffer.from(JSON.stringify(manifest, null, 2) + "\n") });
@@ -156,14 +164,18 @@ async function writeContainer(o: BackupOptions, snapshot: string, partial: strin
   const mtime = new Date(now());
   const fill = (async () => {
     for (const f of small) pack.entry({ name: f.name, mode: 0o600, mtime }, f.data);
-    const entry = pack.entry({ name: DB_FILE, size: dbBytes, mode: 0o600, mtime });
     let sent = 0;
-    for await (const chunk of createReadStream(snapshot, { highWaterMark: 64 * 1024 })) {
-      sent += (chunk as Buffer).length;
-      o.onProgress?.(dbBytes ? sent / dbBytes : 1);
-      if (!entry.write(chunk)) await once(entry, "drain");
-    }
-    entry.end(() => {});
+    const stream = async (name: string, path: string, size: number) => {
+      const entry = pack.entry({ name, size, mode: 0o600, mtime });
+      for await (const chunk of createReadStream(path, { highWaterMark: 64 * 1024, end: size - 1 })) {
+        sent += (chunk as Buffer).length;
+        o.onProgress?.(total ? sent / total : 1);
+        if (!entry.write(chunk)) await once(entry, "drain");
+      }
+      await new Promise<void>((resolve, reject) => entry.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    };
+    await stream(DB_FILE, snapshot, dbBytes);
+    for (const f of sealedFiles) await stream(f.name, join(o.dataDir, f.name), f.bytes);
     pack.finalize();
   })();
   fill.catch((err) => pack.destroy(err));
@@ -185,6 +197,26 @@ async function writeContainer(o: BackupOptions, snapshot: string, partial: strin
   }
   o.onProgress?.(1);
   return { bytes, dbBytes };
+}
+
+/**
+ * The sealed files on disk, with their sizes as of now. Files are written once under a new name
+ * and never changed, so a size read here holds while the file is streamed; one deleted meanwhile
+ * fails the backup (the next night's run takes the new state).
+ */
+async function sealedFilesIn(dataDir: string): Promise<{ name: string; bytes: number }[]> {
+  const found: { name: string; bytes: number }[] = [];
+  for (const dir of FILE_DIRS) {
+    if (!existsSync(join(dataDir, dir))) continue;
+    for (const f of (await readdir(join(dataDir, dir))).sort()) {
+      const name = `${dir}/${f}`;
+      if (!FILE_ENTRY.test(name)) continue;
+      const bytes = await stat(join(dataDir, name)).then((st) => st.size, () => 0);
+      // Empty: an upload that has only just begun (its row is not in the snapshot either).
+      if (bytes > 0) found.push({ name, bytes });
+    }
+  }
+  return found;
 }
 
 /** age takes and gives WHATWG streams; tar-stream and fs speak async iterables. */
@@ -293,7 +325,7 @@ async function extractInto(file: string, identity: string, identityPath: string,
   let manifest: Manifest | null = null;
   for await (const entry of extract) {
     const name = entry.header.name;
-    if (entry.header.type !== "file" || !ALLOWED.has(name)) throw new BackupError(`${file} holds an unexpected entry (${name}); it is not a Hearth backup.`);
+    if (entry.header.type !== "file" || !(ALLOWED.has(name) || FILE_ENTRY.test(name))) throw new BackupError(`${file} holds an unexpected entry (${name}); it is not a Hearth backup.`);
     if (name === MANIFEST) {
       const chunks: Buffer[] = [];
       for await (const c of entry) chunks.push(c as Buffer);
