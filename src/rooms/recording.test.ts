@@ -3,6 +3,7 @@ import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../..
 import { RoomSocket } from "../../tests/room-socket.ts";
 import { isSealed } from "../store/vault.ts";
 import { consentRecord } from "./recording-record.ts";
+import { recordingStrings } from "./recording-strings.ts";
 
 /**
  * Recording with consent through the real room socket: a real server with one SFU worker,
@@ -37,6 +38,18 @@ const parts = (sessionId: number) =>
   world.hearth.db.query<{ part: number; stopped_at: number | null }, [number]>("SELECT p.part, p.stopped_at FROM recording_parts p JOIN recording_requests r ON r.id = p.request_id WHERE r.session_id = ? ORDER BY p.id").all(sessionId);
 
 describe("recording with consent", () => {
+  test("every string exists in French and Spanish, with the same placeholders", () => {
+    const en = recordingStrings("en") as Record<string, string>;
+    for (const locale of ["fr", "es"] as const) {
+      const other = recordingStrings(locale) as Record<string, string>;
+      expect(Object.keys(other).sort()).toEqual(Object.keys(en).sort());
+      for (const [k, v] of Object.entries(en)) {
+        expect(other[k]).not.toBe(v);
+        expect((other[k]!.match(/\{\w+\}/g) ?? []).sort()).toEqual((v.match(/\{\w+\}/g) ?? []).sort());
+      }
+    }
+  });
+
   test("asked on each admitted page only; a no holds it; all yes records; a newcomer pauses it; a withdrawal stops it; the record is sealed", async () => {
     const g = await world.group(3);
     const lead = await open(g, g.clinician);

@@ -32,6 +32,7 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
   #askedBy: { name: string; personId: number } | null = null;
   /** Everyone the machine counts as present (away included), for names and person ids. */
   readonly #known = new Map<number, FeatureMember>();
+  #saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: RoomFeatureContext) {
     interruptOpen(ctx.hearth, ctx.sessionId, ctx.now());
@@ -112,8 +113,11 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
   #answer(member: FeatureMember, answer: "yes" | "no" | "withdrawn", at: number): void {
     const row = this.#requestRow!;
     const terms = { name: member.name, locale: member.locale, text: this.#question(member) };
-    // The answer governs the room at once; only its record waits for the seal (a locked vault is logged, never the words).
-    saveAnswer(this.ctx.hearth, row, member.personId, answer, at, terms).catch((err: Error) => log.error("recording consent not stored", { session: this.ctx.sessionId, kind: err.name }));
+    // The answer governs the room at once; only its record waits for the seal, one after another so
+    // the record keeps the order they were given in (a locked vault is logged, never the words).
+    this.#saving = this.#saving
+      .then(() => saveAnswer(this.ctx.hearth, row, member.personId, answer, at, terms))
+      .catch((err: Error) => log.error("recording consent not stored", { session: this.ctx.sessionId, kind: err.name }));
   }
 
   #question(member: FeatureMember): string {

@@ -19,6 +19,7 @@ import { ChatPanel } from "./chat.ts";
 import { HandsPanel } from "./hands.ts";
 import { PollsPanel } from "./polls.ts";
 import { RoomSafety } from "./safety.ts";
+import { RoomRecording } from "./recording.ts";
 import { WhiteboardPanel } from "./whiteboard.ts";
 import { VitalsTiles } from "./vitals.ts";
 import { whiteboardStrings } from "../../src/rooms/whiteboard-strings.ts";
@@ -68,6 +69,7 @@ export class SessionPage {
   readonly hands: HandsPanel;
   readonly polls: PollsPanel;
   readonly safety: RoomSafety;
+  readonly recording: RoomRecording;
   readonly vitals = new VitalsTiles();
   readonly board: WhiteboardPanel;
 
@@ -86,7 +88,7 @@ export class SessionPage {
     this.link = new MediaLink(this.local, { send, remotesChanged: () => this.#render(), stuck: () => this.signal.reconnect() });
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     this.signal = new Signal(`${scheme}//${location.host}/rooms/${root.dataset.sessionId}/ws`, {
-      message: (msg) => (RoomSafety.takes(msg) ? this.safety.handle(msg) : this.#enqueue(msg)),
+      message: (msg) => (RoomSafety.takes(msg) ? this.safety.handle(msg) : RoomRecording.takes(msg) ? this.recording.handle(msg) : this.#enqueue(msg)),
       ended: (code) => this.#socketEnded(code),
       dropped: () => {
         this.check.set("server", "bad", this.s.serverLost);
@@ -107,6 +109,7 @@ export class SessionPage {
     this.hands = new HandsPanel(tools, this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say);
     this.polls = new PollsPanel(tools, this.clinician, send, say);
     this.safety = new RoomSafety(send, (text) => this.announce(text));
+    this.recording = new RoomRecording(send, say, this.clinician);
     this.board = new WhiteboardPanel(whiteboardStrings(isLocale(lang) ? lang : "en"), this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say, root.dataset.sessionId ?? "");
   }
 
