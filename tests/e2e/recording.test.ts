@@ -1,0 +1,81 @@
+/**
+ * Recording with consent, as people see it in Debian's Chromium: a facilitator and two members in
+ * a live session. The facilitator asks; each member's own page asks them in a dialog (axe-checked),
+ * one answers from the keyboard, the other says no: nothing records, and only the facilitator
+ * learns who said no. The second changes their mind: every page shows it recording. The first
+ * withdraws: it stops on every page. No recorder yet (this checks the consent gate and the pages);
+ * src/rooms/recording-consent.test.ts tries every order of events against the rule.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { Browser, Page } from "playwright-core";
+import { startTestServer, type TestServer } from "../harness.ts";
+import { makeGroup } from "../room-fixture.ts";
+import { axeViolations, describeViolations, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startTestServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "45300-45399" }), launchBrowser({ extraArgs: MEDIA_ARGS })]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+const indicator = (page: Page) => page.locator("#recording-indicator");
+
+test("asked on each person's page; a no holds it and only the facilitator learns who; all yes records on every page; a withdrawal stops it", async () => {
+  const g = await makeGroup(server.hearth, 2);
+  const path = `/sessions/${g.sessionId}`;
+  const lead = await signedInPage(browser, server, g.clinicianIds[0]!);
+  const a = await signedInPage(browser, server, g.memberIds[0]!);
+  const b = await signedInPage(browser, server, g.memberIds[1]!);
+  for (const page of [lead, a, b]) page.setDefaultTimeout(60_000);
+
+  await lead.goto(path);
+  await lead.getByText("Nobody is waiting.").waitFor();
+  await a.goto(path);
+  await b.goto(path);
+  await lead.getByRole("button", { name: "Admit Member 1" }).click();
+  await lead.getByRole("button", { name: "Admit Member 2" }).click();
+  await a.getByRole("button", { name: "I need help now" }).waitFor();
+  await b.getByRole("button", { name: "I need help now" }).waitFor();
+  expect(await indicator(a).isVisible()).toBe(false);
+
+  await lead.getByRole("button", { name: "Ask to record" }).click();
+  const dialogA = a.getByRole("dialog", { name: "May this session be recorded?" });
+  await dialogA.waitFor();
+  await a.locator("#recording-question").filter({ hasText: "Clinician 1 asks to record this session" }).waitFor();
+  // Focus is in the dialog, on the question; the answer is a deliberate keypress away.
+  expect(await a.evaluate(() => document.activeElement?.id)).toBe("recording-dialog-title");
+  const problems = await axeViolations(a);
+  expect(problems.length ? describeViolations("consent dialog", problems) : "").toBe("");
+  await indicator(lead).getByText("Asking everyone before recording").waitFor();
+
+  // B says no: nothing records; the facilitator sees who; A never does.
+  await b.getByRole("dialog", { name: "May this session be recorded?" }).getByRole("button", { name: "No, do not record" }).click();
+  await lead.locator("#recording-holding").getByText("Member 2: said no").waitFor();
+  await indicator(b).getByText("You said no.").waitFor();
+
+  // A agrees from the keyboard.
+  await a.keyboard.press("Tab");
+  expect(await a.evaluate(() => document.activeElement?.id)).toBe("recording-agree");
+  await a.keyboard.press("Enter");
+  await dialogA.waitFor({ state: "hidden" });
+  await indicator(a).getByText("You agreed to be recorded.").waitFor();
+  expect(await indicator(a).getAttribute("data-phase")).toBe("asking");
+  expect(await a.locator("body").innerText()).not.toContain("said no");
+
+  // B changes their mind: every page shows it recording.
+  await indicator(b).getByRole("button", { name: "I agree after all" }).click();
+  for (const page of [lead, a, b]) await indicator(page).getByText("Recording", { exact: true }).waitFor();
+  expect(await indicator(a).getAttribute("data-phase")).toBe("recording");
+
+  // A withdraws: it stops everywhere, and the facilitator can ask again.
+  await indicator(a).getByRole("button", { name: "Withdraw my consent" }).click();
+  for (const page of [lead, a, b]) await indicator(page).waitFor({ state: "hidden" });
+  await lead.getByRole("button", { name: "Ask to record" }).waitFor();
+  await lead.locator("#announcer").filter({ hasText: "Someone withdrew their consent" }).waitFor();
+  for (const page of [lead, a, b]) await page.context().close();
+}, 240_000);
