@@ -51,6 +51,11 @@ test("the zip holds every item the patient created, and only they can download i
   const o = await pat.post("/portal/consent/forms/1/sign/options", { versionId: "1" });
   expect((await pat.post("/portal/consent/forms/1/sign/verify", { response: pat.key.assert(o.json<{ options: never }>().options) })).status).toBe(200);
 
+  await pat.get(`/portal/patients/${pat.personId}/goals`);
+  await pat.post(`/portal/patients/${pat.personId}/goals`, form({ specific: "Walk to the park", measurable: "Three times a week", achievable: "It is close", relevant: "I sleep better", by: "2099-01-01", steps: "Shoes by the door" }));
+  await pat.get("/portal/goals/1");
+  await pat.post("/portal/goals/1/checkins", form({ progress: "4", note: "A check-in for my data" }));
+
   const identity = await newIdentity();
   const credentialId = activePasskeys(server.hearth, pat.personId)[0]!.credentialId;
   await pat.post("/portal/journal/key", { recipient: await recipientOf(identity), wraps: [{ credentialId, wrapped: toBase64(await wrapKey(identity, [await recipientOf(identity)])) }] });
@@ -67,6 +72,7 @@ test("the zip holds every item the patient created, and only they can download i
   expect(strFromU8(files["messages.json"]!)).toContain("A message for my data");
   expect(strFromU8(files["worksheets.json"]!)).toContain("A worksheet answer for my data");
   expect(strFromU8(files["consents.json"]!)).toContain('"status": "signed"');
+  expect(strFromU8(files["goals.json"]!)).toContain("A check-in for my data");
   expect(names.some((n) => n.startsWith("consents/") && n.endsWith(".pdf"))).toBe(true);
   const docName = names.find((n) => n.startsWith("documents/"))!;
   expect(strFromU8(files[docName]!)).toBe("A document for my data\n");

@@ -9,6 +9,7 @@ import { documentsOf, openDocument } from "./documents.ts";
 import { forms, statusOf, versionById } from "./consent.ts";
 import { signedConsentPdf } from "./consent-pdf.ts";
 import { passkeyById } from "../identity/passkeys.ts";
+import { checkInsOf, goalsOf } from "./goals.ts";
 
 /**
  * "My data": everything the portal holds about a patient, as a zip streamed to them (fflate):
@@ -52,6 +53,10 @@ export function myDataZip(hearth: Hearth, patientId: number, locale: Locale): Re
           worksheets.push({ ...a, template, answers: await answersOf(hearth, a.id), comments: await commentsOf(hearth, a.id) });
         }
         add("worksheets.json", json(worksheets));
+
+        const goals = [];
+        for (const g of await goalsOf(hearth, patientId)) goals.push({ ...g, checkIns: await checkInsOf(hearth, g.id) });
+        add("goals.json", json(goals));
 
         const journal = entriesFor(hearth, patientId, patientId).map((e) => ({
           id: e.id,
@@ -112,6 +117,7 @@ const README = `Everything the clinic's Hearth holds for you in the portal, as o
 profile.json            your name, pronouns and language
 messages.json           your conversations with your care team
 worksheets.json         the worksheets you were given, your answers and the comments
+goals.json              your goals, their steps and your check-ins
 consents.json           each consent form and where you stand with it
 consents/*.pdf          your signed copies
 documents.json          the documents in your space you can see

@@ -8,6 +8,7 @@ import { documentRoutes } from "./document-routes.ts";
 import { consentRoutes } from "./consent-routes.ts";
 import { consentAdminRoutes } from "./consent-admin-routes.ts";
 import { myDataRoutes } from "./my-data-routes.ts";
+import { goalRoutes } from "./goal-routes.ts";
 
 export { messageNavCounts as portalNavCounts } from "./message-routes.ts";
 
@@ -16,5 +17,6 @@ export function portalRoutes(hearth: Hearth) {
   return new Elysia({ name: "portal" }).use(journalPageRoutes(hearth)).use(journalApiRoutes(hearth)).use(messageRoutes(hearth)).use(worksheetRoutes(hearth)).use(documentRoutes(hearth))
     .use(consentRoutes(hearth))
     .use(consentAdminRoutes(hearth))
+    .use(goalRoutes(hearth))
     .use(myDataRoutes(hearth));
 }

@@ -11,7 +11,8 @@
  * patient a thought record, which they fill in, submit, and read A's comment on. Documents: a
  * 25 MB file uploads with a progress bar and A downloads it byte-identical. Consent: the patient
  * signs v1 with their passkey and downloads the PDF; after v2 they are asked again and A sees
- * "pending re-consent", the stored signature verified.
+ * "pending re-consent", the stored signature verified. Goals: set, checked in on, charted. My data
+ * page. Axe on each.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
@@ -340,5 +341,29 @@ test("consent: signed with a passkey, a PDF copy, asked again after v2, pending 
   await a.page.getByText("Pending re-consent: signed version 1, version 2 is new").waitFor();
   await a.page.getByText("Signature verified against the stored passkey").waitFor();
   await axe(a.page, "a patient's consent (clinician)");
+  expect(axeProblems).toEqual([]);
+}, 120_000);
+
+test("goals and my data: a goal set and checked in on, its chart; the my-data page", async () => {
+  const nav = pat.page.getByRole("navigation", { name: "Main" });
+  await nav.getByRole("link", { name: "Goals" }).click();
+  await pat.page.getByLabel("What exactly do you want to do? (Specific)").fill("Walk to the park");
+  await pat.page.getByLabel("How will you know you did it? (Measurable)").fill("Three times a week");
+  await pat.page.getByLabel("Why is it within reach? (Achievable)").fill("It is ten minutes away");
+  await pat.page.getByLabel("Why does it matter to you? (Relevant)").fill("I sleep better");
+  await pat.page.getByLabel("By when? (Time-bound)").fill("2099-01-15");
+  await pat.page.getByLabel("Steps (one per line)").fill("Shoes by the door");
+  await axe(pat.page, "goals");
+  await pat.page.getByRole("button", { name: "Save the goal" }).click();
+  await pat.page.getByText("Goal saved.").waitFor();
+  await pat.page.getByRole("link", { name: "Walk to the park" }).click();
+  await pat.page.getByLabel("Progress (0 = not started, 10 = done)").selectOption("5");
+  await pat.page.getByRole("button", { name: "Save the check-in" }).click();
+  await pat.page.getByText("Check-in saved.").waitFor();
+  await pat.page.getByRole("img", { name: "Progress over 1 check-ins" }).waitFor();
+  await axe(pat.page, "a goal with its chart");
+  await nav.getByRole("link", { name: "My data", exact: true }).click();
+  await pat.page.getByRole("link", { name: "Download my data (zip)" }).waitFor();
+  await axe(pat.page, "my data");
   expect(axeProblems).toEqual([]);
 }, 120_000);

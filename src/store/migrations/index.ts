@@ -20,6 +20,7 @@ import portalMessages from "./0041_portal_messages.sql" with { type: "text" };
 import portalWorksheets from "./0042_portal_worksheets.sql" with { type: "text" };
 import portalDocuments from "./0043_portal_documents.sql" with { type: "text" };
 import portalConsent from "./0044_portal_consent.sql" with { type: "text" };
+import portalGoals from "./0045_portal_goals.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import vitalsCare from "./0051_vitals_care.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -56,6 +57,7 @@ export const migrations: Migration[] = [
   { name: "0042_portal_worksheets", sql: portalWorksheets },
   { name: "0043_portal_documents", sql: portalDocuments },
   { name: "0044_portal_consent", sql: portalConsent },
+  { name: "0045_portal_goals", sql: portalGoals },
   { name: "0050_vitals", sql: vitals },
   { name: "0051_vitals_care", sql: vitalsCare },
   { name: "0060_safety_resources", sql: safetyResources },
