@@ -5,6 +5,7 @@ import { safetyDemo } from "../safety/demo.ts";
 import { attendanceDemo } from "../rooms/attendance-demo.ts";
 import { whiteboardDemo } from "../rooms/whiteboard-demo.ts";
 import { roomToolsDemo } from "../rooms/tools-demo.ts";
+import { recordingDemo } from "../rooms/recording-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
 import { vitalsDemo } from "../vitals/demo.ts";
 import { recordDemo } from "../clinic/record/demo.ts";
@@ -29,6 +30,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   { name: "attendance", run: attendanceDemo },
   { name: "whiteboards", run: whiteboardDemo },
   { name: "room chat and polls", run: roomToolsDemo },
+  { name: "recording consent", run: recordingDemo },
   { name: "portal", run: portalDemo },
   { name: "vitals", run: vitalsDemo },
   { name: "clinical record (measures, notes)", run: recordDemo },

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
 import { RoomSocket } from "../../tests/room-socket.ts";
+import { tempDir, testConfig } from "../../tests/harness.ts";
+import { createDemoClinic } from "../demo/clinic.ts";
+import { openHearth } from "../server.ts";
 import { isSealed } from "../store/vault.ts";
+import { attendanceDemo } from "./attendance-demo.ts";
+import { recordingDemo } from "./recording-demo.ts";
 import { consentRecord } from "./recording-record.ts";
 import { recordingStrings } from "./recording-strings.ts";
 
@@ -183,4 +188,25 @@ describe("recording with consent", () => {
     expect(all.at(-1)!.stopped_at).toBeNull();
     expect(world.hearth.db.query<{ ended_at: number | null }, [number]>("SELECT ended_at FROM recording_requests WHERE session_id = ?").get(g.sessionId)!.ended_at).toBeNull();
   });
+});
+
+test("the demo leaves a consent record in the first group's last session: all agreed, one withdrew, it stopped", async () => {
+  const dir = tempDir();
+  try {
+    const hearth = await openHearth(testConfig(dir.path));
+    const clinic = await createDemoClinic(hearth);
+    await attendanceDemo(hearth, clinic);
+    await recordingDemo(hearth, clinic);
+    const group = clinic.groups[0]!;
+    const session = hearth.db.query<{ id: number }, [number]>("SELECT id FROM group_sessions WHERE group_id = ? AND closed_at IS NOT NULL ORDER BY opened_at DESC LIMIT 1").get(group.id)!;
+    const [record] = await consentRecord(hearth, group.clinicianId, session.id);
+    expect(record!.endReason).toBe("withdrawn");
+    expect(record!.answers.filter((a) => a.answer === "yes")).toHaveLength(group.memberIds.length + 1);
+    expect(record!.answers.at(-1)).toMatchObject({ personId: group.memberIds[0], answer: "withdrawn" });
+    expect(record!.parts).toHaveLength(1);
+    expect(record!.parts[0]!.stoppedAt).not.toBeNull();
+    hearth.db.close();
+  } finally {
+    dir.remove();
+  }
 });
