@@ -12,7 +12,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { bundleEntries } from "../src/ui/assets.ts";
+import { bundleEntries, VENDOR_ASSETS } from "../src/ui/assets.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -33,6 +33,7 @@ function assetFiles(bundleDir: string): string[] {
   const files = [
     ...readdirSync(staticDir).map((f) => join(staticDir, f)),
     join(ROOT, "node_modules/htmx.org/dist/htmx.min.js"),
+    ...VENDOR_ASSETS.map((f) => join(ROOT, f)),
     ...readdirSync(bundleDir).map((f) => join(bundleDir, f)),
   ];
   const names = files.map((f) => basename(f));

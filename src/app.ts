@@ -9,6 +9,7 @@ import { createAccess, identityRoutes } from "./identity/routes.ts";
 import { tlsRoutes } from "./appliance/tls-routes.ts";
 import { roomRoutes } from "./rooms/routes.ts";
 import { roomPageRoutes } from "./rooms/page.ts";
+import { comfortRoutes } from "./rooms/comfort.ts";
 import { attendanceRoutes } from "./rooms/attendance-routes.ts";
 import { chatTranscriptRoutes } from "./rooms/chat-transcript.ts";
 import { whiteboardRoutes } from "./rooms/whiteboard-routes.ts";
@@ -42,6 +43,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(portalRoutes(hearth))
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
+    .use(comfortRoutes(hearth))
     .use(attendanceRoutes(hearth))
     .use(chatTranscriptRoutes(hearth))
     .use(whiteboardRoutes(hearth, rooms))

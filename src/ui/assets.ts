@@ -26,7 +26,19 @@ const TYPES: Record<string, string> = {
   ".woff2": "font/woff2",
   ".txt": "text/plain; charset=utf-8",
   ".map": "application/json",
+  // WebAssembly.instantiateStreaming refuses anything else.
+  ".wasm": "application/wasm",
 };
+
+/**
+ * Files of browser libraries served as they are, next to the bundles: the comfort effects
+ * (web/room/comfort.ts) load their model and WebAssembly by URL, from the box, never a CDN.
+ */
+export const VENDOR_ASSETS: readonly string[] = [
+  ...["selfie_segmentation.js", "selfie_segmentation.binarypb", "selfie_segmentation.tflite", "selfie_segmentation_landscape.tflite"],
+  ...["selfie_segmentation_solution_simd_wasm_bin.js", "selfie_segmentation_solution_simd_wasm_bin.wasm"],
+  ...["selfie_segmentation_solution_wasm_bin.js", "selfie_segmentation_solution_wasm_bin.wasm"],
+].map((f) => `node_modules/@mediapipe/selfie_segmentation/${f}`).concat(["node_modules/@jitsi/rnnoise-wasm/dist/rnnoise.wasm"]);
 
 const assets = new Map<string, Asset>();
 
@@ -65,6 +77,7 @@ export async function loadAssets(): Promise<void> {
   const staticDir = join(ROOT, "web/static");
   for (const f of readdirSync(staticDir)) add(f, readFileSync(join(staticDir, f)));
   add("htmx.min.js", readFileSync(join(ROOT, "node_modules/htmx.org/dist/htmx.min.js")));
+  for (const f of VENDOR_ASSETS) add(basename(f), readFileSync(join(ROOT, f)));
   if (existsSync(ENTRIES_DIR)) {
     const started = performance.now();
     for (const [name, body] of await bundleEntries()) add(name, body);

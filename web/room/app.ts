@@ -6,6 +6,7 @@ import { sessionPageStrings } from "../../src/rooms/page-strings.ts";
 import { fill, isLocale } from "../../src/ui/i18n.ts";
 import { chime, LevelMeter } from "./audio.ts";
 import { ConnectionCheck } from "./check.ts";
+import { Comfort } from "./comfort.ts";
 import { byId, el, maybeId, setPressed } from "./dom.ts";
 import { Grid } from "./grid.ts";
 import { HeadroomPanel } from "./headroom.ts";
@@ -72,6 +73,7 @@ export class SessionPage {
   readonly recording: RoomRecording;
   readonly vitals = new VitalsTiles();
   readonly board: WhiteboardPanel;
+  readonly comfort: Comfort;
 
   constructor(readonly root: HTMLElement) {
     const lang = document.documentElement.lang;
@@ -85,6 +87,8 @@ export class SessionPage {
         this.announce(this.s.sharingStopped);
       },
     });
+    this.comfort = new Comfort({ changed: (source) => this.#trackChanged(source), raw: (source) => (source === "audio" ? this.local.mic : this.local.camera), say: (text) => this.announce(text) });
+    this.local.output = (source, raw) => this.comfort.output(source, raw);
     this.link = new MediaLink(this.local, { send, remotesChanged: () => this.#render(), stuck: () => this.signal.reconnect() });
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     this.signal = new Signal(`${scheme}//${location.host}/rooms/${root.dataset.sessionId}/ws`, {
@@ -118,6 +122,7 @@ export class SessionPage {
     this.signal.connect();
     this.check.browser();
     void this.check.delay();
+    void this.comfort.start(this.check);
     this.#wireControls();
     void this.local.start().then(() => this.#mediaReady());
     // The sign-in stays alive while the page is in a session: the call itself is the activity.

@@ -6,7 +6,7 @@ import type { sessionPageStrings } from "../../src/rooms/page-strings.ts";
 
 type S = ReturnType<typeof sessionPageStrings>;
 type State = "pending" | "ok" | "warn" | "bad";
-export type CheckKey = "server" | "delay" | "camera" | "mic" | "browser";
+export type CheckKey = "server" | "delay" | "camera" | "mic" | "browser" | "comfort";
 
 /** Above this round trip to the appliance, video is likely to stutter. */
 const SLOW_MS = 250;
@@ -19,6 +19,18 @@ export class ConnectionCheck {
     if (!dd || (dd.dataset.state === state && dd.textContent === text)) return;
     dd.dataset.state = state;
     dd.textContent = text;
+  }
+
+  /** A line the page adds itself (the comfort effects' cost: web/room/comfort.ts). */
+  addRow(key: CheckKey, label: string): void {
+    const list = document.querySelector(".check-list");
+    if (!list || list.querySelector(`[data-check="${key}"]`)) return;
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.dataset.check = key;
+    dd.dataset.state = "pending";
+    list.append(dt, dd);
   }
 
   browser(): void {

@@ -27,6 +27,8 @@ export class LocalMedia {
   cameraDeviceId = "";
   micFailed = false;
   cameraFailed = false;
+  /** What is sent in place of a captured track (the comfort effects, web/room/comfort.ts). */
+  output: ((source: Source, raw: MediaStreamTrack) => MediaStreamTrack) | null = null;
   /** Settles when the first attempt to capture has finished, whatever it gave. */
   readonly ready: Promise<void>;
   #readyDone: () => void = () => {};
@@ -187,9 +189,8 @@ export class LocalMedia {
   }
 
   track(source: Source): MediaStreamTrack | null {
-    if (source === "audio") return this.mic;
-    if (source === "camera") return this.audioOnly ? null : this.camera;
-    return this.audioOnly ? null : this.screen;
+    const raw = source === "audio" ? this.mic : this.audioOnly ? null : source === "camera" ? this.camera : this.screen;
+    return raw && this.output ? this.output(source, raw) : raw;
   }
 
   /** Leaving: every device is released (the camera light goes off). */

@@ -31,6 +31,7 @@ import recordMeasures from "./0070_record_measures.sql" with { type: "text" };
 import recordNotes from "./0071_record_notes.sql" with { type: "text" };
 import recordBilling from "./0072_record_billing.sql" with { type: "text" };
 import recordNoteTemplates from "./0073_record_note_templates.sql" with { type: "text" };
+import roomComfort from "./0085_room_comfort.sql" with { type: "text" };
 
 export interface Migration {
   name: string;
@@ -68,4 +69,5 @@ export const migrations: Migration[] = [
   { name: "0071_record_notes", sql: recordNotes },
   { name: "0072_record_billing", sql: recordBilling },
   { name: "0073_record_note_templates", sql: recordNoteTemplates },
+  { name: "0085_room_comfort", sql: roomComfort },
 ];
