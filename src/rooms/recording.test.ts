@@ -128,6 +128,21 @@ describe("recording with consent", () => {
     expect(record!.answers[2]!.terms.text).toContain("You can withdraw at any moment");
     const reads = world.hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM audit_log WHERE action = 'recording.consent_read'").get()!.n;
     expect(reads).toBeGreaterThanOrEqual(6);
+
+    // The session's safety record shows it to its facilitator (each answer's opening audited); a member is refused it.
+    const recordUrl = `${world.url}/groups/${g.groupId}/sessions/${g.sessionId}/safety`;
+    const page = await fetch(recordUrl, { headers: { cookie: g.clinician } });
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    expect(body).toContain("Recording consent");
+    expect(body).toContain("Someone withdrew at");
+    expect(body).toContain("Member 2</th><td>Refused");
+    expect(body).toContain("Member 1</th><td>Withdrew");
+    expect(body).toContain("You can withdraw at any moment");
+    expect(world.hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM audit_log WHERE action = 'recording.consent_read'").get()!.n).toBe(reads + 6);
+    const refused = await fetch(recordUrl, { headers: { cookie: g.members[0]! } });
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(await refused.text()).not.toContain("Recording consent");
   });
 
   test("nobody waiting hears of it; a member never learns who holds it back", async () => {

@@ -13,6 +13,7 @@ import { alertsOf, type AlertKind } from "./alerts.ts";
 import { CODE_WORD_MAX, checkCodeWord, groupSafety, locationRequired, setCodeWord, setLocationRequired } from "./group-safety.ts";
 import { WHERE_LIMITS, answeredIn, checkWhereabouts, prefill, readWhereabouts, saveWhereabouts, type Whereabouts } from "./whereabouts.ts";
 import { whereStrings } from "./where-strings.ts";
+import { consentRecordSection } from "../rooms/recording-view.ts";
 
 /**
  * "Where are you today" as members meet it (the form: on a page of its own before they knock
@@ -102,7 +103,8 @@ export function whereRoutes(hearth: Hearth) {
 <section class="card table-wrap" aria-labelledby="where-caption"><h2 id="where-caption">${s.whereCaption}</h2>
 ${rows.length ? html`<table><thead><tr><th scope="col">${s.colPerson}</th><th scope="col">${s.colLocation}</th><th scope="col">${s.colPhone}</th><th scope="col">${s.colContact}</th><th scope="col">${s.colGiven}</th></tr></thead><tbody>${rows}</tbody></table>` : html`<p>${s.nobodyAnswered}</p>`}</section>
 <section class="card table-wrap" aria-labelledby="alerts-caption"><h2 id="alerts-caption">${s.alertsCaption}</h2>
-${alerts.length ? html`<table><thead><tr><th scope="col">${s.colRaised}</th><th scope="col">${s.colPerson}</th><th scope="col">${s.colKind}</th><th scope="col">${s.colLocation}</th><th scope="col">${s.colPhone}</th><th scope="col">${s.colAck}</th></tr></thead><tbody>${alerts}</tbody></table>` : html`<p>${s.noAlerts}</p>`}</section>`;
+${alerts.length ? html`<table><thead><tr><th scope="col">${s.colRaised}</th><th scope="col">${s.colPerson}</th><th scope="col">${s.colKind}</th><th scope="col">${s.colLocation}</th><th scope="col">${s.colPhone}</th><th scope="col">${s.colAck}</th></tr></thead><tbody>${alerts}</tbody></table>` : html`<p>${s.noAlerts}</p>`}</section>
+${await consentRecordSection(hearth, viewerId, locale, sessionId)}`;
   }
 
   function settingsPage(locale: Locale, groupId: number, saved: boolean): Html {

@@ -3,7 +3,7 @@
  * a live session. The facilitator asks; each member's own page asks them in a dialog (axe-checked),
  * one answers from the keyboard, the other says no: nothing records, and only the facilitator
  * learns who said no. The second changes their mind: every page shows it recording. The first
- * withdraws: it stops on every page. No recorder yet (this checks the consent gate and the pages);
+ * withdraws: it stops on every page, and the facilitator reads the consent record (axe-checked). No recorder yet (this checks the consent gate and the pages);
  * src/rooms/recording-consent.test.ts tries every order of events against the rule.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -77,5 +77,15 @@ test("asked on each person's page; a no holds it and only the facilitator learns
   for (const page of [lead, a, b]) await indicator(page).waitFor({ state: "hidden" });
   await lead.getByRole("button", { name: "Ask to record" }).waitFor();
   await lead.locator("#announcer").filter({ hasText: "Someone withdrew their consent" }).waitFor();
+
+  // The consent record on the session's safety record, as the facilitator reads it.
+  const record = await lead.context().newPage();
+  record.setDefaultTimeout(60_000);
+  await record.goto(`/groups/${g.groupId}/sessions/${g.sessionId}/safety`);
+  await record.getByRole("heading", { name: "Recording consent" }).waitFor();
+  await record.getByRole("row", { name: /Member 2 Refused/ }).waitFor();
+  await record.getByRole("row", { name: /Member 1 Withdrew/ }).waitFor();
+  const recordProblems = await axeViolations(record);
+  expect(recordProblems.length ? describeViolations("consent record", recordProblems) : "").toBe("");
   for (const page of [lead, a, b]) await page.context().close();
 }, 240_000);
