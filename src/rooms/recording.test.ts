@@ -165,6 +165,28 @@ describe("recording with consent", () => {
     expect(await phaseIs(a, "off", mark)).toMatchObject({ endedBecause: "stopped" });
   });
 
+  test("nothing is sent while nobody asks; a page back after a drop hears that the request ended meanwhile", async () => {
+    const g = await world.group(2);
+    const lead = await open(g, g.clinician);
+    let a = await open(g, g.members[0]!);
+    const b = await open(g, g.members[1]!);
+    await admit(lead, a);
+    await admit(lead, b);
+    b.send({ type: "hand-raise" });
+    await b.next("hands", (h) => h.queue.length === 1);
+    expect([...lead.all("recording"), ...a.all("recording"), ...b.all("recording")]).toEqual([]);
+    lead.send({ type: "recording-ask" });
+    a.send({ type: "recording-consent", agree: true });
+    await lead.next("recording", (v) => v.pending === 1);
+    a.close();
+    await until(() => world.rooms.room(g.sessionId)?.memberByPerson(g.memberIds[0]!)?.state === "away", 3000, "a away");
+    const mark = lead.mark;
+    lead.send({ type: "recording-stop" });
+    await phaseIs(lead, "off", mark);
+    a = await open(g, g.members[0]!);
+    expect(await a.next("recording")).toMatchObject({ phase: "off", request: null, yours: null });
+  });
+
   test("a reconnect keeps an answer; sent back and admitted again is asked again; the worker restarting starts a new part", async () => {
     const g = await world.group(2);
     const lead = await open(g, g.clinician);

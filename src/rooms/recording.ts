@@ -54,6 +54,8 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
     this.#known.set(member.id, member);
     const facilitator = this.ctx.isFacilitator(member);
     this.#apply(resumed ? { kind: "back", memberId: member.id, facilitator } : { kind: "admit", memberId: member.id, facilitator }, null);
+    // A page back after a drop may still show a request that ended meanwhile: it hears it is off.
+    if (resumed && this.#rule.request === null) this.ctx.sendTo(member, this.#viewFor(member, { pending: 0, holding: [] }));
   }
 
   left(member: FeatureMember, _because: LeftBecause): void {
@@ -84,6 +86,8 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
       return;
     }
     this.#keep(step, by);
+    // Nothing asked and nothing just ended: every page already shows "off"; nobody needs a message.
+    if (this.#rule.request === null && !step.ended) return;
     this.#tell(step.ended?.reason);
   }
 
@@ -126,20 +130,25 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
 
   #tell(endedBecause: EndReason | undefined): void {
     const rule = this.#rule;
-    const holding = rule.holdingBack();
-    const base = {
-      type: "recording" as const,
+    const ids = rule.holdingBack();
+    const holding = ids.map((id) => ({ memberId: id, name: this.#known.get(id)?.name ?? "", answer: rule.answerOf(id) === "no" ? ("no" as const) : null }));
+    for (const m of this.ctx.admitted()) this.ctx.sendTo(m, this.#viewFor(m, { pending: ids.length, holding }, endedBecause));
+  }
+
+  /** What one person's page is told: their own answer and question; who holds it back only if they facilitate. */
+  #viewFor(m: FeatureMember, counts: { pending: number; holding: NonNullable<RecordingView["holding"]> }, endedBecause?: EndReason): RecordingView {
+    const rule = this.#rule;
+    const open = rule.request !== null;
+    return {
+      type: "recording",
       phase: rule.phase,
       request: rule.request,
-      askedBy: rule.request === null ? null : (this.#askedBy?.name ?? null),
-      pending: holding.length,
+      askedBy: open ? (this.#askedBy?.name ?? null) : null,
+      yours: rule.answerOf(m.id),
+      pending: counts.pending,
+      question: open ? this.#question(m) : null,
       ...(endedBecause ? { endedBecause } : {}),
+      ...(this.ctx.isFacilitator(m) ? { holding: counts.holding } : {}),
     };
-    const holdingView = holding.map((id) => ({ memberId: id, name: this.#known.get(id)?.name ?? "", answer: rule.answerOf(id) === "no" ? ("no" as const) : null }));
-    for (const m of this.ctx.admitted()) {
-      const view: RecordingView = { ...base, yours: rule.answerOf(m.id), question: rule.request === null ? null : this.#question(m) };
-      if (this.ctx.isFacilitator(m)) view.holding = holdingView;
-      this.ctx.sendTo(m, view);
-    }
   }
 }
