@@ -41,7 +41,7 @@ export function endRequest(hearth: Hearth, requestId: number, reason: EndReason 
   hearth.db.transaction(() => {
     hearth.db.query("UPDATE recording_requests SET ended_at = ?, end_reason = ? WHERE id = ? AND ended_at IS NULL").run(at, reason, requestId);
     hearth.db.query("UPDATE recording_parts SET stopped_at = ? WHERE request_id = ? AND stopped_at IS NULL").run(at, requestId);
-    hearth.audit.append({ actor: by === null ? "system" : `person:${by}`, action: `recording.${reason}`, subject: `recording_request:${requestId}`, ownerId: null, outcome: "ok" });
+    hearth.audit.append({ actor: by === null ? "system" : `person:${by}`, action: `recording.request_${reason}`, subject: `recording_request:${requestId}`, ownerId: null, outcome: "ok" });
   }).immediate();
 }
 

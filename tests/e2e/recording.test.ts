@@ -2,7 +2,8 @@
  * Recording with consent, as people see it in Debian's Chromium: a facilitator and two members in
  * a live session. The facilitator asks; each member's own page asks them in a dialog (axe-checked),
  * one answers from the keyboard, the other says no: nothing records, and only the facilitator
- * learns who said no. The second changes their mind: every page shows it recording. The first
+ * learns who said no. The second changes their mind: every page shows it recording. A third joins
+ * later: it pauses on every page until they agree in their own dialog. The first
  * withdraws: it stops on every page, and the facilitator reads the consent record (axe-checked). No recorder yet (this checks the consent gate and the pages);
  * src/rooms/recording-consent.test.ts tries every order of events against the rule.
  */
@@ -25,13 +26,14 @@ afterAll(async () => {
 
 const indicator = (page: Page) => page.locator("#recording-indicator");
 
-test("asked on each person's page; a no holds it and only the facilitator learns who; all yes records on every page; a withdrawal stops it", async () => {
-  const g = await makeGroup(server.hearth, 2);
+test("asked on each person's page; a no holds it and only the facilitator learns who; all yes records on every page; a later join pauses it until they agree; a withdrawal stops it", async () => {
+  const g = await makeGroup(server.hearth, 3);
   const path = `/sessions/${g.sessionId}`;
   const lead = await signedInPage(browser, server, g.clinicianIds[0]!);
   const a = await signedInPage(browser, server, g.memberIds[0]!);
   const b = await signedInPage(browser, server, g.memberIds[1]!);
-  for (const page of [lead, a, b]) page.setDefaultTimeout(60_000);
+  const c = await signedInPage(browser, server, g.memberIds[2]!);
+  for (const page of [lead, a, b, c]) page.setDefaultTimeout(60_000);
 
   await lead.goto(path);
   await lead.getByText("Nobody is waiting.").waitFor();
@@ -72,9 +74,19 @@ test("asked on each person's page; a no holds it and only the facilitator learns
   for (const page of [lead, a, b]) await indicator(page).getByText("Recording", { exact: true }).waitFor();
   expect(await indicator(a).getAttribute("data-phase")).toBe("recording");
 
+  // C joins later: it pauses on every page until C, asked on their own page, agrees.
+  await c.goto(path);
+  await lead.getByRole("button", { name: "Admit Member 3" }).click();
+  const dialogC = c.getByRole("dialog", { name: "May this session be recorded?" });
+  await dialogC.waitFor();
+  for (const page of [lead, a, b]) await indicator(page).getByText("Recording paused: waiting for everyone to agree").waitFor();
+  await lead.locator("#recording-holding").getByText("Member 3: no answer yet").waitFor();
+  await dialogC.getByRole("button", { name: "Yes, I agree" }).click();
+  for (const page of [lead, a, b, c]) await indicator(page).getByText("Recording", { exact: true }).waitFor();
+
   // A withdraws: it stops everywhere, and the facilitator can ask again.
   await indicator(a).getByRole("button", { name: "Withdraw my consent" }).click();
-  for (const page of [lead, a, b]) await indicator(page).waitFor({ state: "hidden" });
+  for (const page of [lead, a, b, c]) await indicator(page).waitFor({ state: "hidden" });
   await lead.getByRole("button", { name: "Ask to record" }).waitFor();
   await lead.locator("#announcer").filter({ hasText: "Someone withdrew their consent" }).waitFor();
 
@@ -87,5 +99,5 @@ test("asked on each person's page; a no holds it and only the facilitator learns
   await record.getByRole("row", { name: /Member 1 Withdrew/ }).waitFor();
   const recordProblems = await axeViolations(record);
   expect(recordProblems.length ? describeViolations("consent record", recordProblems) : "").toBe("");
-  for (const page of [lead, a, b]) await page.context().close();
+  for (const page of [lead, a, b, c]) await page.context().close();
 }, 240_000);
