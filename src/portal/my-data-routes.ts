@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { Hearth } from "../context.ts";
 import { html, htmlResponse } from "../ui/html.ts";
 import { layout } from "../ui/page.ts";
@@ -8,6 +8,7 @@ import { policy, type RoutePolicy } from "../identity/policy.ts";
 import { requireViewer } from "../identity/guard.ts";
 import { extendNav } from "../identity/extensions.ts";
 import { myDataZip } from "./my-data.ts";
+import { erasureSection, erasureStrings } from "./erasure-routes.ts";
 
 /** "My data": the page that explains the download, and the zip itself (the patient's own only). */
 const PATIENTS: RoutePolicy = { allow: ["patient"] };
@@ -41,14 +42,17 @@ export function myDataRoutes(hearth: Hearth) {
   return new Elysia({ name: "portal-my-data" })
     .get(
       "/portal/my-data",
-      ({ request }) => {
+      ({ request, query }) => {
+        const viewer = requireViewer(request);
         const ctx = pageFor(request);
         const s = myDataStrings(ctx.locale);
         const main = html`<h1>${s.title}</h1><p>${s.intro}</p><p>${s.journal}</p>
-<p><a class="button" href="/portal/my-data.zip" download>${s.download}</a></p>`;
-        return htmlResponse(layout(ctx, s.title, main), 200, { "cache-control": "no-store" });
+<p><a class="button" href="/portal/my-data.zip" download>${s.download}</a></p>
+${erasureSection(hearth, ctx.locale, viewer.id)}`;
+        const status = query.asked ? html`<p class="notice notice-ok">${erasureStrings(ctx.locale).asked}</p>` : undefined;
+        return htmlResponse(layout(ctx, s.title, main, { status, styles: ["portal.css"] }), 200, { "cache-control": "no-store" });
       },
-      { detail: policy(PATIENTS) },
+      { query: t.Object({ asked: t.Optional(t.String()) }), detail: policy(PATIENTS) },
     )
     .get(
       "/portal/my-data.zip",

@@ -9,6 +9,7 @@ import { consentRoutes } from "./consent-routes.ts";
 import { consentAdminRoutes } from "./consent-admin-routes.ts";
 import { myDataRoutes } from "./my-data-routes.ts";
 import { goalRoutes } from "./goal-routes.ts";
+import { erasureRoutes } from "./erasure-routes.ts";
 
 export { messageNavCounts as portalNavCounts } from "./message-routes.ts";
 
@@ -18,5 +19,6 @@ export function portalRoutes(hearth: Hearth) {
     .use(consentRoutes(hearth))
     .use(consentAdminRoutes(hearth))
     .use(goalRoutes(hearth))
-    .use(myDataRoutes(hearth));
+    .use(myDataRoutes(hearth))
+    .use(erasureRoutes(hearth));
 }
