@@ -64,6 +64,17 @@ test("the x64 binary starts from an empty directory and serves the app with its 
     expect(await (await fetch(`${base}/static/htmx.min.js`)).text()).toBe(
       readFileSync(join(ROOT, "node_modules/htmx.org/dist/htmx.min.js"), "utf8"),
     );
+    // The comfort effects' model and WebAssembly (web/room/comfort.ts) travel inside too.
+    for (const [file, type] of [
+      ["node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_landscape.tflite", "application/octet-stream"],
+      ["node_modules/@mediapipe/selfie_segmentation/selfie_segmentation_solution_simd_wasm_bin.wasm", "application/wasm"],
+      ["node_modules/@jitsi/rnnoise-wasm/dist/rnnoise.wasm", "application/wasm"],
+    ] as const) {
+      const res = await fetch(`${base}/static/${file.split("/").at(-1)}`);
+      expect(res.headers.get("content-type"), file).toBe(type);
+      expect(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(ROOT, file))), `${file} byte for byte`).toBe(true);
+    }
+    expect((await fetch(`${base}/static/noise-worklet.js`)).status).toBe(200);
     expect(existsSync(join(dataDir, "hearth.db"))).toBe(true);
     expect(log()).toContain('applied="0001_core');
 

@@ -20,7 +20,6 @@ export const comfortStrings = defineStrings(
     noiseOn: "Noise reduction is on",
     noiseOff: "Noise reduction is off",
     notSaved: "Your choice works now but could not be saved for next time.",
-    badChoice: "The comfort choice was not understood: send blur and noise as true or false.",
   },
   {
     legend: "Confort",
@@ -40,7 +39,6 @@ export const comfortStrings = defineStrings(
     noiseOn: "La réduction du bruit est activée",
     noiseOff: "La réduction du bruit est désactivée",
     notSaved: "Votre choix fonctionne maintenant mais n'a pas pu être enregistré pour la prochaine fois.",
-    badChoice: "Le choix de confort n'a pas été compris : envoyez blur et noise avec true ou false.",
   },
   {
     legend: "Comodidad",
@@ -60,6 +58,5 @@ export const comfortStrings = defineStrings(
     noiseOn: "La reducción de ruido está activada",
     noiseOff: "La reducción de ruido está desactivada",
     notSaved: "Su elección funciona ahora, pero no se pudo guardar para la próxima vez.",
-    badChoice: "No se entendió la elección de comodidad: envíe blur y noise como true o false.",
   },
 );

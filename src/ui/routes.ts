@@ -21,8 +21,9 @@ export const uiRoutes = new Elysia({ name: "ui" })
         headers: {
           "content-type": asset.type,
           etag: `"${asset.etag}"`,
-          // URLs carry the content hash (?v=), so a long cache is safe.
-          "cache-control": "public, max-age=31536000, immutable",
+          // URLs carry the content hash (?v=), so a long cache is safe. A file asked for by its bare
+          // name (the noise worklet, loaded by URL from web/room/comfort.ts) is checked each time.
+          "cache-control": new URL(request.url).searchParams.has("v") ? "public, max-age=31536000, immutable" : "no-cache",
         },
       });
     },
