@@ -189,7 +189,8 @@ test("background blur and noise suppression: from the box, measured, sent, and r
   const raw = await median("raw");
   const sent = await median("sent");
   console.log(`detail (mean neighbour difference): raw fake camera ${raw.detail.toFixed(2)}, sent blurred ${sent.detail.toFixed(2)}; brightness ${raw.mean.toFixed(0)} and ${sent.mean.toFixed(0)}`);
-  expect(sent.detail).toBeLessThan(raw.detail * 0.6);
+  // Without blur the two medians are within about 10% of each other; blurred, about half.
+  expect(sent.detail).toBeLessThan(raw.detail * 0.75);
   // A picture, not a blank: about as bright as the camera.
   expect(sent.mean).toBeGreaterThan(raw.mean * 0.5);
   const decoded = () => videoDecoded(clinician!);
