@@ -11,6 +11,7 @@ import { accept, firstAdmin, invite, type Client } from "../identity/test-client
 import { createSession } from "../identity/sessions.ts";
 import { createClinicJournalKey, createEntry } from "./journals.ts";
 import { sealNewEntry } from "../../web/portal/journal-crypto.ts";
+import { addMessage, threadById } from "./messages.ts";
 
 let server: TestServer;
 let admin: Client;
@@ -47,6 +48,9 @@ test("asked, refused with a reason, asked again, erased: the patient's own porta
   await pat.get("/portal/messages");
   await pat.post("/portal/messages", form({ to: "team", subject: "Hello", body: "kept in the record" }));
   expect((await upload(pat.personId, "Mine")).status).toBe(303);
+  // "Mine" also went out as a message's attachment.
+  const thread = threadById(h, 1)!;
+  await addMessage(h, thread, pat.personId, "Mine", h.db.query<{ id: number }, []>("SELECT max(id) AS id FROM portal_documents").get()!.id);
   expect((await upload(cleo.personId, "From Cleo")).status).toBe(303);
 
   await pat.get("/portal/my-data");
@@ -74,6 +78,7 @@ test("asked, refused with a reason, asked again, erased: the patient's own porta
   expect(n("SELECT count(*) AS n FROM goals WHERE patient_id = ?", pat.personId)).toBe(0);
   expect(n("SELECT count(*) AS n FROM portal_documents WHERE patient_id = ?", pat.personId)).toBe(1); // Cleo's stays
   expect(readdirSync(join(server.dataDir, "documents"))).toHaveLength(1);
-  expect(n("SELECT count(*) AS n FROM messages WHERE author_id = ?", pat.personId)).toBe(1);
+  expect(n("SELECT count(*) AS n FROM messages WHERE author_id = ?", pat.personId)).toBe(2);
+  expect(n("SELECT count(*) AS n FROM messages WHERE document_id IS NOT NULL")).toBe(0);
   expect((await admin.post("/admin/erasure-requests/2", form({ outcome: "erased" }))).status).toBe(404);
 });

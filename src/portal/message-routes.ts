@@ -28,6 +28,9 @@ import {
   type Thread,
 } from "./messages.ts";
 import { newThreadForm, safetyNotice, threadView, threadsTable } from "./message-views.ts";
+import { MaterialError } from "../clinic/materials/store.ts";
+import { DOCUMENT_MAX_BYTES, TITLE_MAX, addDocument } from "./documents.ts";
+import { documentStrings } from "./document-strings.ts";
 
 /**
  * Secure messaging pages. Patients write to their care team or one clinician of it; clinicians
@@ -179,7 +182,7 @@ ${viewer.role === "patient" && query.sent !== "crisis" ? safetyNotice(locale) : 
         const nav = ctx.nav?.map((item) =>
           item.href === "/portal/messages" ? { ...item, label: unread ? fill(s.navMessagesUnread, { n: unread }) : s.navMessages } : item,
         );
-        return htmlResponse(layout({ ...ctx, nav }, subject, main, { status, styles: ["portal.css"] }), 200, { "cache-control": "no-store" });
+        return htmlResponse(layout({ ...ctx, nav }, subject, main, { status, styles: ["portal.css"], scripts: ["document-upload.js"] }), 200, { "cache-control": "no-store" });
       },
       { params: ThreadParams, query: t.Object({ sent: t.Optional(t.String()) }), detail: policy(PEOPLE) },
     )
@@ -192,6 +195,38 @@ ${viewer.role === "patient" && query.sent !== "crisis" ? safetyNotice(locale) : 
         return see(request, `/portal/messages/${thread.id}?sent=${crisis ? "crisis" : "1"}`);
       },
       { params: ThreadParams, ...Form, detail: policy(PEOPLE) },
+    )
+    .post(
+      "/portal/messages/:id/attachments",
+      async ({ request, params }) => {
+        const { viewer, thread, locale } = ownThread(request, params.id);
+        if (thread.closedAt) throw bad(locale, 409, messageStrings(locale).closedRefused);
+        const d = documentStrings(locale);
+        const mb = DOCUMENT_MAX_BYTES / (1024 * 1024);
+        let documentId: number;
+        let title = "";
+        try {
+          if (Number(request.headers.get("content-length") ?? "0") > DOCUMENT_MAX_BYTES) throw new MaterialError("file", "too-large");
+          try {
+            title = decodeURIComponent(request.headers.get("x-document-title") ?? "").replace(/[\p{Cc}\s]+/gu, " ").trim();
+          } catch {
+            throw new MaterialError("title", "invalid");
+          }
+          if (!title || title.length > TITLE_MAX) throw new MaterialError("title", "invalid");
+          if (!request.body) throw new MaterialError("file", "empty");
+          documentId = await addDocument(hearth, { patientId: thread.patientId, uploadedBy: viewer.id, title, audience: "both", source: request.body });
+        } catch (err) {
+          if (!(err instanceof MaterialError)) throw err;
+          if (err.field === "title") throw new HttpError(400, d.checkTitle, fill(d.errTitle, { n: TITLE_MAX }));
+          if (err.reason === "too-large") throw new HttpError(413, d.checkTitle, fill(d.errTooLarge, { mb }));
+          throw new HttpError(400, d.checkTitle, err.reason === "empty" ? d.errEmpty : d.errType);
+        }
+        await addMessage(hearth, thread, viewer.id, title, documentId);
+        const back = `/portal/messages/${thread.id}?sent=1`;
+        return request.headers.get("hx-request") ? new Response(null, { status: 204, headers: { "hx-redirect": back } }) : see(request, back);
+      },
+      // The body is the file itself, read as a stream: never parsed, never buffered.
+      { parse: "none", params: ThreadParams, detail: policy(PEOPLE) },
     )
     .post(
       "/portal/messages/:id/close",

@@ -46,6 +46,9 @@ export const messageStrings = defineStrings(
     noThread: "That conversation was not found.",
     noCareTeamYet: "You have no clinician yet, so there is nobody to write to.",
     noPatientsYet: "You care for no patient yet.",
+    attachTitle: "Attach a file",
+    attachIntro: "It goes into the patient's documents, seen by the patient and their care team, and appears here as a message.",
+    attachment: "Attachment: {title}",
   },
   {
     navMessages: "Messages",
@@ -91,6 +94,9 @@ export const messageStrings = defineStrings(
     noThread: "Cette conversation est introuvable.",
     noCareTeamYet: "Vous n’avez pas encore de clinicien : il n’y a personne à qui écrire.",
     noPatientsYet: "Vous ne suivez encore aucun patient.",
+    attachTitle: "Joindre un fichier",
+    attachIntro: "Il est rangé dans les documents du patient, visible par le patient et son équipe de soins, et apparaît ici comme un message.",
+    attachment: "Pièce jointe : {title}",
   },
   {
     navMessages: "Mensajes",
@@ -136,6 +142,9 @@ export const messageStrings = defineStrings(
     noThread: "No se encontró esa conversación.",
     noCareTeamYet: "Todavía no tiene clínico, así que no hay nadie a quien escribir.",
     noPatientsYet: "Todavía no atiende a ningún paciente.",
+    attachTitle: "Adjuntar un archivo",
+    attachIntro: "Se guarda en los documentos del paciente, visible para el paciente y su equipo de atención, y aparece aquí como un mensaje.",
+    attachment: "Adjunto: {title}",
   },
 );
 

@@ -3,6 +3,8 @@ import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
 import type { Role } from "../identity/policy.ts";
 import { BODY_MAX, SUBJECT_MAX, type Message, type Thread, type ThreadSummary } from "./messages.ts";
 import { messageStrings } from "./message-strings.ts";
+import { documentStrings } from "./document-strings.ts";
+import { DOCUMENT_MAX_BYTES, TITLE_MAX } from "./documents.ts";
 
 /** The messaging pages' HTML (every value escaped by html``). */
 export function safetyNotice(locale: Locale, lead?: string): Html {
@@ -45,7 +47,7 @@ export function threadView(
   const s = messageStrings(locale);
   const items = messages.map(
     (m) => html`<li class="card message${m.authorId === viewer.id ? " mine" : ""}"><p class="muted message-meta"><strong>${m.authorId === viewer.id ? s.you : (names.get(m.authorId) ?? s.someone)}</strong> · ${formatDateTime(locale, m.createdAt)}</p>
-<p class="message-body">${m.body}</p></li>`,
+${m.documentId ? html`<p><a href="/portal/documents/${m.documentId}" download>${fill(s.attachment, { title: m.body })}</a></p>` : html`<p class="message-body">${m.body}</p>`}</li>`,
   );
   const reply = thread.closedAt
     ? html`<p class="notice notice-info">${fill(s.closedNotice, { when: formatDateTime(locale, thread.closedAt) })}</p>`
@@ -54,9 +56,24 @@ export function threadView(
 <textarea id="reply-body" name="body" rows="4" maxlength="${BODY_MAX}" required></textarea>
 <div class="actions"><button type="submit">${s.sendReply}</button></div>
 </form>
+${attachForm(locale, thread.id)}
 ${viewer.role === "clinician" ? html`<form method="post" action="/portal/messages/${thread.id}/close"><button type="submit" class="secondary">${s.close}</button></form>` : ""}`;
   return html`<p><a href="/portal/messages">${s.back}</a></p>
 <h1>${subject}</h1>
 <ol class="messages" aria-label="${subject}">${items}</ol>
 ${reply}`;
+}
+
+/** An attachment goes up as a document of the patient (web/entries/document-upload.ts shows the progress). */
+function attachForm(locale: Locale, threadId: number): Html {
+  const s = messageStrings(locale);
+  const d = documentStrings(locale);
+  const mb = DOCUMENT_MAX_BYTES / (1024 * 1024);
+  return html`<details class="card"><summary>${s.attachTitle}</summary><p>${s.attachIntro} ${fill(d.uploadIntro, { mb })}</p>
+<form id="document-upload" data-action="/portal/messages/${threadId}/attachments" data-max-bytes="${DOCUMENT_MAX_BYTES}" data-too-large-text="${fill(d.errTooLarge, { mb })}" data-progress-text="${d.uploading}" data-done-text="${d.uploaded}" data-failed-text="${d.uploadFailed}">
+<label for="attach-file">${d.fieldFile}</label><input id="attach-file" name="file" type="file" required>
+<label for="attach-title">${d.fieldTitle}</label><input id="attach-title" name="title" type="text" maxlength="${TITLE_MAX}" required>
+<input type="hidden" name="audience" value="both">
+<progress id="document-progress" max="100" value="0" hidden aria-label="${d.upload}"></progress><p id="document-status" role="status" aria-live="polite"></p>
+<div class="actions"><button type="submit">${d.upload}</button></div></form></details>`;
 }

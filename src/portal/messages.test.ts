@@ -14,6 +14,7 @@ import { freePort, startTestServer, type TestServer } from "../../tests/harness.
 import { accept, firstAdmin, invite, type Client } from "../identity/test-client.ts";
 import { writeContacts } from "../identity/people.ts";
 import { outboxOf } from "../notify/routes.ts";
+import { createSession } from "../identity/sessions.ts";
 
 const received: { to: string; raw: string }[] = [];
 let smtp: SMTPServer;
@@ -181,5 +182,27 @@ describe("secure messaging", () => {
       .query<{ n: number }, [number]>("SELECT count(*) AS n FROM notifications WHERE person_id = ? AND kind = 'safety.crisis_words'")
       .get(cleo.personId)!.n;
     expect(alerts).toBe(1);
+  });
+
+  test("an attachment follows the documents' rules: streamed, sealed, typed, an audited attachment download", async () => {
+    const r = await write(pat, "/portal/messages", { to: "team", subject: "My sleep diary", body: "Attached below." });
+    const id = Number(/(\d+)\?sent/.exec(r.headers.location!)![1]);
+    const file = new TextEncoder().encode("Mon 5h\nTue 6h\nWed 7h\n");
+    const s = createSession(server.hearth, pat.personId);
+    const send = (body: Uint8Array) =>
+      fetch(`${server.url}/portal/messages/${id}/attachments`, {
+        method: "POST",
+        headers: { cookie: `hearth_session=${s.id}`, "x-csrf-token": s.csrfToken, "content-type": "application/octet-stream", "x-document-title": "Sleep diary" },
+        body: body as Uint8Array<ArrayBuffer>,
+        redirect: "manual",
+      });
+    expect((await send(new Uint8Array([0x4d, 0x5a, 0, 0, ...new Uint8Array(300)]))).status).toBe(400);
+    expect((await send(file)).status).toBe(303);
+    const page = (await cleo.get(`/portal/messages/${id}`)).text;
+    const docId = Number(/href="\/portal\/documents\/(\d+)" download>Attachment: Sleep diary/.exec(page)![1]);
+    const dl = await fetch(`${server.url}/portal/documents/${docId}`, { headers: { cookie: `hearth_session=${createSession(server.hearth, cleo.personId).id}` } });
+    expect(dl.headers.get("content-disposition")).toStartWith("attachment;");
+    expect(new Uint8Array(await dl.arrayBuffer())).toEqual(file);
+    expect((await fetch(`${server.url}/portal/documents/${docId}`, { headers: { cookie: `hearth_session=${createSession(server.hearth, nina.personId).id}` } })).status).toBe(404);
   });
 });

@@ -38,6 +38,8 @@ export interface Message {
   authorId: number;
   body: string;
   createdAt: number;
+  /** An attached document (in the patient's space), if any. */
+  documentId: number | null;
 }
 
 interface ThreadRow {
@@ -117,16 +119,16 @@ export async function startThread(
 }
 
 /** A reply; true when a patient's words matched the crisis lexicon (the care team was alerted). */
-export async function addMessage(hearth: Hearth, thread: Thread, authorId: number, text: string): Promise<boolean> {
-  return addSealedMessage(hearth, thread, authorId, text, await hearth.vault.seal(text));
+export async function addMessage(hearth: Hearth, thread: Thread, authorId: number, text: string, documentId: number | null = null): Promise<boolean> {
+  return addSealedMessage(hearth, thread, authorId, text, await hearth.vault.seal(text), documentId);
 }
 
-async function addSealedMessage(hearth: Hearth, thread: Thread, authorId: number, text: string, sealed: Uint8Array): Promise<boolean> {
+async function addSealedMessage(hearth: Hearth, thread: Thread, authorId: number, text: string, sealed: Uint8Array, documentId: number | null = null): Promise<boolean> {
   const now = hearth.now();
   hearth.db.transaction(() => {
     const { id } = hearth.db
-      .query<{ id: number }, [number, number, Uint8Array, number]>("INSERT INTO messages (thread_id, author_id, body, created_at) VALUES (?, ?, ?, ?) RETURNING id")
-      .get(thread.id, authorId, sealed, now)!;
+      .query<{ id: number }, [number, number, Uint8Array, number, number | null]>("INSERT INTO messages (thread_id, author_id, body, created_at, document_id) VALUES (?, ?, ?, ?, ?) RETURNING id")
+      .get(thread.id, authorId, sealed, now, documentId)!;
     hearth.db.query("UPDATE message_threads SET last_message_at = ? WHERE id = ?").run(now, thread.id);
     markRead(hearth, thread.id, authorId, id);
   })();
@@ -188,7 +190,9 @@ export async function subjectOf(hearth: Hearth, threadId: number): Promise<strin
 /** The thread's messages, opened (the caller audits the read). */
 export async function messagesOf(hearth: Hearth, threadId: number): Promise<Message[]> {
   const rows = hearth.db
-    .query<{ id: number; author_id: number; body: Uint8Array; created_at: number }, [number]>("SELECT id, author_id, body, created_at FROM messages WHERE thread_id = ? ORDER BY id")
+    .query<{ id: number; author_id: number; body: Uint8Array; created_at: number; document_id: number | null }, [number]>(
+      "SELECT id, author_id, body, created_at, document_id FROM messages WHERE thread_id = ? ORDER BY id",
+    )
     .all(threadId);
-  return Promise.all(rows.map(async (r) => ({ id: r.id, authorId: r.author_id, body: await hearth.vault.openText(r.body), createdAt: r.created_at })));
+  return Promise.all(rows.map(async (r) => ({ id: r.id, authorId: r.author_id, body: await hearth.vault.openText(r.body), createdAt: r.created_at, documentId: r.document_id })));
 }

@@ -22,6 +22,7 @@ import portalDocuments from "./0043_portal_documents.sql" with { type: "text" };
 import portalConsent from "./0044_portal_consent.sql" with { type: "text" };
 import portalGoals from "./0045_portal_goals.sql" with { type: "text" };
 import portalErasure from "./0046_portal_erasure.sql" with { type: "text" };
+import portalMessageAttachments from "./0047_portal_message_attachments.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import vitalsCare from "./0051_vitals_care.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -61,6 +62,7 @@ export const migrations: Migration[] = [
   { name: "0044_portal_consent", sql: portalConsent },
   { name: "0045_portal_goals", sql: portalGoals },
   { name: "0046_portal_erasure", sql: portalErasure },
+  { name: "0047_portal_message_attachments", sql: portalMessageAttachments },
   { name: "0050_vitals", sql: vitals },
   { name: "0051_vitals_care", sql: vitalsCare },
   { name: "0060_safety_resources", sql: safetyResources },
