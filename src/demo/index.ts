@@ -9,6 +9,7 @@ import { recordingDemo } from "../rooms/recording-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
 import { vitalsDemo } from "../vitals/demo.ts";
 import { recordDemo } from "../clinic/record/demo.ts";
+import { comfortDemo } from "../rooms/comfort.ts";
 
 /**
  * `hearth demo`: fills an empty data dir with a demo clinic (src/demo/clinic.ts: an admin, two
@@ -34,6 +35,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   { name: "portal", run: portalDemo },
   { name: "vitals", run: vitalsDemo },
   { name: "clinical record (measures, notes)", run: recordDemo },
+  { name: "comfort effects (blur, noise suppression)", run: comfortDemo },
 ];
 
 export class DemoRefused extends Error {}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { addPerson, startRoomServer, type RoomWorld } from "../../tests/room-fixture.ts";
 import { createSession as signIn } from "../identity/sessions.ts";
-import { comfortOf } from "./comfort.ts";
+import { comfortDemo, comfortOf } from "./comfort.ts";
 
 /** The comfort switches (GET/POST /rooms/comfort): each person's own, off until chosen, kept by the box. */
 
@@ -52,5 +52,15 @@ describe("comfort settings", () => {
     expect(bad.status).toBeLessThan(500);
     expect(await bad.text()).toContain("blur");
     expect(comfortOf(world.hearth, ana)).toEqual({ blur: false, noise: true });
+  });
+
+  test("the demo: one patient blurs, another reduces noise, the rest never chose", async () => {
+    const ids = [await addPerson(world.hearth, "patient", "A"), await addPerson(world.hearth, "patient", "B"), await addPerson(world.hearth, "patient", "C")];
+    await comfortDemo(world.hearth, { patients: ids.map((id) => ({ id })) });
+    expect(ids.map((id) => comfortOf(world.hearth, id))).toEqual([
+      { blur: true, noise: false },
+      { blur: false, noise: true },
+      { blur: false, noise: false },
+    ]);
   });
 });

@@ -44,3 +44,10 @@ export function comfortRoutes(hearth: Hearth) {
       detail: policy({ allow: EVERYONE }),
     });
 }
+
+/** `hearth demo`: two patients who chose a comfort effect (the others have never chosen). */
+export async function comfortDemo(hearth: Hearth, clinic: { patients: readonly { id: number }[] }): Promise<void> {
+  const [first, second] = clinic.patients;
+  if (first) chooseComfort(hearth, first.id, { blur: true });
+  if (second) chooseComfort(hearth, second.id, { noise: true });
+}
