@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { makeGroup } from "../room-fixture.ts";
-import { keepPeerConnections, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
+import { axeViolations, describeViolations, keepPeerConnections, launchBrowser, MEDIA_ARGS, signedInPage } from "./browser.ts";
 
 let server: TestServer;
 let browser: Browser;
@@ -162,6 +162,9 @@ test("background blur and noise suppression: from the box, measured, sent, and r
   await until(async () => /Noise reduction: about \d+% of one processor core/.test(await cost.innerText()), "the noise reduction's cost in the check");
   expect(await cost.innerText()).not.toContain("Could not be started");
   console.log(`comfort cost shown: ${await cost.innerText()}`);
+  // The switches and the cost line pass axe (no serious or critical violation).
+  const axe = await axeViolations(member!);
+  expect(axe, describeViolations("waiting room with comfort on", axe)).toEqual([]);
 
   // The model and the WebAssembly came from the box, with the right types.
   expect(wasmTypes.get("/static/selfie_segmentation_solution_simd_wasm_bin.wasm") ?? wasmTypes.get("/static/selfie_segmentation_solution_wasm_bin.wasm")).toBe("application/wasm");
