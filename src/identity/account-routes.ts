@@ -17,6 +17,7 @@ import { issueRecoveryCodes, unusedRecoveryCodes } from "./recovery.ts";
 import { AttestationSchema, PasskeyName } from "./schemas.ts";
 import { json, languageCookie, redirect } from "./respond.ts";
 import { card, notice, passkeyForm, textField, when, PASSKEY_SCRIPTS } from "./views.ts";
+import { describeAction } from "./audit-words.ts";
 
 const Short = (max: number) => t.String({ maxLength: max });
 
@@ -73,7 +74,7 @@ function actionText(locale: Locale, action: string): string {
     "role.changed": s.actRoleChanged,
     "sessions.ended_everywhere": s.actSignedOutEverywhere,
   };
-  return known[action] ?? action;
+  return known[action] ?? describeAction(locale, action);
 }
 
 /** Names for the people who appear in these rows: staff by name, anyone else by role only. */
