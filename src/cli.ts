@@ -69,11 +69,16 @@ const commands: Record<string, Command> = {
 };
 
 function usage(): string {
-  const width = Math.max(...Object.values(commands).map((c) => c.usage.length));
+  // A usage longer than this gets its summary on the next line, so one long command does not
+  // push every summary off an 80-column terminal.
+  const COLUMN = 50;
+  const width = Math.max(...Object.values(commands).map((c) => c.usage.length).filter((n) => n <= COLUMN));
   return [
     "Usage: hearth <command> [options]",
     "",
-    ...Object.values(commands).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...Object.values(commands).map((c) =>
+      c.usage.length <= COLUMN ? `  ${c.usage.padEnd(width)}  ${c.summary}` : `  ${c.usage}\n  ${"".padEnd(width)}  ${c.summary}`,
+    ),
     "",
     "Settings come from environment variables (HEARTH_DATA_DIR, HEARTH_PORT, HEARTH_HOST, HEARTH_PUBLIC_URL, ...);",
     "see docs/operations.md.",
