@@ -1,6 +1,7 @@
 import type { Hearth } from "../context.ts";
 import { log } from "../log.ts";
 import type { Locale } from "../ui/i18n.ts";
+import type { RecordedFile, RecordTarget } from "./recorder.ts";
 import type { ClientMessage, ClientMessageOf, ClientMessageType, MemberState, RoomRole, ServerMessage, ToolErrorCode } from "./protocol.ts";
 
 /**
@@ -73,6 +74,8 @@ export interface RoomFeatureContext {
   refuse(member: FeatureMember, code: ToolErrorCode, message: string, ref: string): void;
   /** Asks every feature's screenChat (see above); the strictest verdict wins. */
   screenChat(input: ChatScreenInput): Promise<ChatVerdict>;
+  /** The room's media records to this part, or stops (null). Only recording.ts calls it. */
+  record(target: RecordTarget | null): void;
 }
 
 export interface RoomFeature<T extends ClientMessageType = ClientMessageType> {
@@ -86,6 +89,8 @@ export interface RoomFeature<T extends ClientMessageType = ClientMessageType> {
   left?(member: FeatureMember, because: LeftBecause): void;
   /** The SFU worker carrying the room's media restarted (everyone's media starts over on the new one). */
   mediaRestarted?(): void;
+  /** The room's recorder sealed a file (recorder.ts). */
+  recorded?(file: RecordedFile): void;
   /** The session ended: save what must outlive the room. */
   ended?(): void | Promise<void>;
   /** The room is going away (shutdown or ended): stop timers. */
@@ -100,6 +105,8 @@ export type FeatureFactory = (ctx: RoomFeatureContext) => RoomFeature;
 export interface FeatureRoomSide<M extends FeatureMember & { readonly socket: unknown }> {
   members(): Iterable<M>;
   send(member: M, message: ServerMessage): void;
+  /** The room's media recorder (absent in rooms without media). */
+  record?(target: RecordTarget | null): void;
 }
 
 const VERDICT_ORDER: Record<ChatVerdict, number> = { show: 0, facilitators: 1 };
@@ -141,6 +148,7 @@ export class FeatureHost<M extends FeatureMember & { readonly socket: unknown }>
         }
         return verdict;
       },
+      record: (target) => room.record?.(target),
     };
     for (const make of factories) {
       const feature = make(this.#ctx);
@@ -168,6 +176,10 @@ export class FeatureHost<M extends FeatureMember & { readonly socket: unknown }>
 
   mediaRestarted(): void {
     for (const f of this.features) this.#run("mediaRestarted", () => f.mediaRestarted?.());
+  }
+
+  recorded(file: RecordedFile): void {
+    for (const f of this.features) this.#run("recorded", () => f.recorded?.(file));
   }
 
   ended(): void {

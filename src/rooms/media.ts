@@ -3,6 +3,7 @@ import { chooseLayer } from "./layers.ts";
 import { Peer, ProtocolError, type Offer } from "./peer.ts";
 import type { ErrorCode } from "./protocol.ts";
 import { Router, type Consumer, type ForwardCount, type Producer, type Source } from "./router.ts";
+import { RoomRecorder, type RecordedFile, type RecordTarget } from "./recorder.ts";
 
 /**
  * A room's media: its Router, one werift Peer per admitted member, layer choice and speaking.
@@ -33,6 +34,8 @@ export interface MediaListener {
   speaking(memberId: number, speaking: boolean): void;
   /** The process that carried this room's media was replaced: no member has media any more. */
   restarted(): void;
+  /** A recording file was written and sealed (recorder.ts). */
+  recorded?(file: RecordedFile): void;
 }
 
 /** Counts only, per member: what flows, without names. */
@@ -62,6 +65,8 @@ export interface RoomMedia {
   mode(memberId: number, audioOnly: boolean, lowBandwidth: boolean): void;
   view(memberId: number, tiles: [string, number][]): void;
   stats(): Promise<RoomMediaStats>;
+  /** Recording runs to this part (recorder.ts), or stops with null: only as the consent feature says. */
+  record(target: RecordTarget | null): void;
   close(): void;
 }
 
@@ -81,6 +86,8 @@ export class MediaRoom implements RoomMedia {
   readonly #speakingTick: ReturnType<typeof setInterval>;
   #lastSample = performance.now();
   #closed = false;
+  /** Only while recording: not recording, no packet is copied anywhere. */
+  #recorder: RoomRecorder | null = null;
 
   constructor(
     private readonly settings: RtcSettings,
@@ -106,6 +113,7 @@ export class MediaRoom implements RoomMedia {
     if (!member) return;
     this.#disconnect(member);
     this.#members.delete(memberId);
+    this.#recorder?.memberGone(memberId);
   }
 
   restart(memberId: number): void {
@@ -207,6 +215,12 @@ export class MediaRoom implements RoomMedia {
     return { members };
   }
 
+  record(target: RecordTarget | null): void {
+    if (this.#closed) return;
+    if (target && !this.#recorder) this.#recorder = new RoomRecorder(this.router, (file) => this.listener.recorded?.(file));
+    this.#recorder?.record(target);
+  }
+
   /** Members with media here now. */
   get members(): number {
     return this.#members.size;
@@ -221,6 +235,7 @@ export class MediaRoom implements RoomMedia {
     this.#closed = true;
     clearInterval(this.#tick);
     clearInterval(this.#speakingTick);
+    this.#recorder?.close();
     for (const m of this.#members.values()) this.#disconnect(m);
     this.#members.clear();
   }
@@ -287,6 +302,7 @@ export class MediaRoom implements RoomMedia {
     producer.paused = source === "audio" && !member.choices.mic;
     producer.onNewLayer = (p) => this.#selectProducer(p);
     for (const other of this.#members.values()) if (this.#wants(other, producer)) this.#subscribe(other, producer);
+    this.#recorder?.producerAdded(producer);
     return producer;
   }
 

@@ -1,4 +1,6 @@
+import { join } from "node:path";
 import type { Hearth } from "../context.ts";
+import type { RecordedFile } from "./recorder.ts";
 import type { EndReason } from "./recording-consent.ts";
 
 /**
@@ -105,4 +107,40 @@ export async function consentRecord(hearth: Hearth, readerId: number, sessionId:
     out.push({ requestId: r.id, askedBy: r.asked_by, askedAt: r.asked_at, endedAt: r.ended_at, endReason: r.end_reason, answers, parts });
   }
   return out;
+}
+
+/** Where the recorder writes: the sealed files of every session (the backup carries the folder). */
+export function recordingsDir(hearth: Hearth): string {
+  return join(hearth.config.dataDir, "recordings");
+}
+
+/** A file the recorder sealed and closed, linked to its session, request, part and person. */
+export function saveFile(hearth: Hearth, sessionId: number, personId: number | null, file: RecordedFile): void {
+  hearth.db.transaction(() => {
+    const { id } = hearth.db
+      .query<{ id: number }, [number, number, number, number | null, string, number, number, number]>(
+        "INSERT INTO recording_files (session_id, request_id, part, person_id, file, started_at, duration_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      )
+      .get(sessionId, file.request, file.part, personId, file.file, file.startedAt, file.durationMs, file.bytes)!;
+    hearth.audit.append({ actor: "system", action: "recording.file_written", subject: `recording_file:${id}`, ownerId: personId, outcome: "ok" });
+  }).immediate();
+}
+
+export interface RecordingFileRow {
+  id: number;
+  requestId: number;
+  part: number;
+  personId: number | null;
+  file: string;
+  startedAt: number;
+  durationMs: number;
+  bytes: number;
+}
+
+export function filesOf(hearth: Hearth, sessionId: number): RecordingFileRow[] {
+  return hearth.db
+    .query<RecordingFileRow, [number]>(
+      "SELECT id, request_id AS requestId, part, person_id AS personId, file, started_at AS startedAt, duration_ms AS durationMs, bytes FROM recording_files WHERE session_id = ? ORDER BY id",
+    )
+    .all(sessionId);
 }

@@ -4,7 +4,8 @@ import type { FeatureMember, LeftBecause, RoomFeature, RoomFeatureContext } from
 import type { ClientMessageOf } from "./protocol.ts";
 import { ConsentMachine, type ConsentEvent, type EndReason, type Refusal, type Step } from "./recording-consent.ts";
 import type { RecordingErrorCode, RecordingView } from "./recording-protocol.ts";
-import { endRequest, interruptOpen, openRequest, saveAnswer, startPart, stopPart } from "./recording-record.ts";
+import type { RecordedFile } from "./recorder.ts";
+import { endRequest, interruptOpen, openRequest, recordingsDir, saveAnswer, saveFile, startPart, stopPart } from "./recording-record.ts";
 import { recordingStrings } from "./recording-strings.ts";
 
 type RecordingMessage = ClientMessageOf<"recording-ask" | "recording-stop" | "recording-consent">;
@@ -32,6 +33,8 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
   #askedBy: { name: string; personId: number } | null = null;
   /** Everyone the machine counts as present (away included), for names and person ids. */
   readonly #known = new Map<number, FeatureMember>();
+  /** Room member id to person, for files sealed after their writer has left. */
+  readonly #people = new Map<number, number>();
   #saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly ctx: RoomFeatureContext) {
@@ -40,6 +43,7 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
 
   receive(member: FeatureMember, msg: RecordingMessage): void {
     this.#known.set(member.id, member);
+    this.#people.set(member.id, member.personId);
     switch (msg.type) {
       case "recording-ask":
         return this.#apply({ kind: "ask", memberId: member.id }, member);
@@ -52,6 +56,7 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
 
   admitted(member: FeatureMember, resumed: boolean): void {
     this.#known.set(member.id, member);
+    this.#people.set(member.id, member.personId);
     const facilitator = this.ctx.isFacilitator(member);
     this.#apply(resumed ? { kind: "back", memberId: member.id, facilitator } : { kind: "admit", memberId: member.id, facilitator }, null);
     // A page back after a drop may still show a request that ended meanwhile: it hears it is off.
@@ -72,7 +77,14 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
     this.#apply({ kind: "ended" }, null);
   }
 
+  /** The media sealed a file written under a part this feature allowed: it joins the record. */
+  recorded(file: RecordedFile): void {
+    if (!file.ok) return;
+    saveFile(this.ctx.hearth, this.ctx.sessionId, this.#people.get(file.member) ?? null, file);
+  }
+
   dispose(): void {
+    this.ctx.record(null);
     if (this.#requestRow !== null) endRequest(this.ctx.hearth, this.#requestRow, "interrupted", this.ctx.now(), null);
     this.#requestRow = null;
   }
@@ -102,6 +114,11 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
     if (step.answered && by && this.#requestRow !== null) {
       const { answer, withdrawal } = step.answered;
       this.#answer(by, withdrawal ? "withdrawn" : answer, now);
+    }
+    // The media follows the rule before anything else: it records only while the rule says so.
+    if (step.recording === false || (step.ended && !step.newPart)) this.ctx.record(null);
+    else if (step.newPart && this.#requestRow !== null) {
+      this.ctx.record({ request: this.#requestRow, part: step.newPart, dir: recordingsDir(hearth), recipient: hearth.vault.recipient });
     }
     if (this.#requestRow === null) return;
     if (step.newPart) startPart(hearth, this.#requestRow, step.newPart, now);

@@ -9,6 +9,7 @@ import { Emitter } from "./events.ts";
 import { FeatureHost, type FeatureFactory, type LeftBecause } from "./feature.ts";
 import { roomFeatures } from "./features.ts";
 import type { MediaChoices, MediaListener, MemberMediaStats, RoomMedia } from "./media.ts";
+import type { RecordTarget } from "./recorder.ts";
 import type { Offer } from "./peer.ts";
 import { ProtocolError } from "./peer.ts";
 import {
@@ -121,7 +122,11 @@ export class Room {
   ) {
     this.#media = options.media(this.#mediaListener);
     this.#headroomTick = setInterval(() => this.#refreshHeadroom(), HEADROOM_EVERY_MS);
-    const room = { members: () => this.#members.values(), send: (m: Member, msg: ServerMessage) => this.#send(m, msg) };
+    const room = {
+      members: () => this.#members.values(),
+      send: (m: Member, msg: ServerMessage) => this.#send(m, msg),
+      record: (target: RecordTarget | null) => this.#media.record(target),
+    };
     this.#features = new FeatureHost(session.id, hearth, room, options.features ?? roomFeatures);
   }
 
@@ -147,6 +152,7 @@ export class Room {
       for (const m of this.#members.values()) if (m.inMedia) this.#media.start(m.id, this.#choices(m));
       this.#features.mediaRestarted();
     },
+    recorded: (file) => this.#features.recorded(file),
   };
 
   get id(): number {

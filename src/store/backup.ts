@@ -40,7 +40,7 @@ const KEY_FILES = ["identity", "identity.locked", "identity.next", "identity.nex
 const TLS_FILES = ["ca.pem", "ca.crt", "server.pem"];
 const SECRET_DIRS = { keys: KEY_FILES, tls: TLS_FILES } as const;
 /** Folders of sealed files (clinic/materials, portal/documents), kept as they are on disk. */
-const FILE_DIRS = ["materials", "documents"] as const;
+const FILE_DIRS = ["materials", "documents", "recordings"] as const;
 const FILE_ENTRY = new RegExp(`^(${FILE_DIRS.join("|")})/[0-9a-f-]{36}\\.age$`);
 const ALLOWED = new Set([
   MANIFEST,

@@ -1,6 +1,7 @@
 import type { RtcSettings } from "../ice.ts";
 import type { MediaChoices, RoomMediaStats } from "../media.ts";
 import type { Offer } from "../peer.ts";
+import type { RecordedFile, RecordTarget } from "../recorder.ts";
 
 /**
  * The IPC between `hearth serve` and its SFU workers (Bun.spawn's ipc channel, structured
@@ -30,7 +31,9 @@ export type ToWorker =
   | { op: "upstream"; room: number; member: number; source: "camera" | "screen"; on: boolean }
   | { op: "mode"; room: number; member: number; audioOnly: boolean; lowBandwidth: boolean }
   | { op: "view"; room: number; member: number; tiles: [string, number][] }
-  | { op: "stats"; room: number; req: number };
+  | { op: "stats"; room: number; req: number }
+  /** Recording runs to this part, or stops (null): the consent feature decided (recording.ts). */
+  | { op: "record"; room: number; target: RecordTarget | null };
 
 export type FromWorker =
   /** The worker listens: it may be sent its init. */
@@ -39,5 +42,7 @@ export type FromWorker =
   | { ev: "offer"; room: number; member: number; offer: Offer }
   | { ev: "speaking"; room: number; member: number; speaking: boolean }
   | { ev: "reply"; req: number; value: unknown }
+  /** A recording file was sealed and closed: ids, times and sizes only. */
+  | { ev: "recorded"; room: number; file: RecordedFile }
   /** Once a second: packets forwarded so far, and CPU seconds used so far. */
   | { ev: "load"; forwarded: number; cpuSeconds: number; rooms: number };

@@ -4,6 +4,7 @@ import { log } from "../../log.ts";
 import type { RtcSettings } from "../ice.ts";
 import { MediaRoom, type MediaChoices, type MediaListener, type RoomMedia, type RoomMediaStats } from "../media.ts";
 import type { ErrorCode } from "../protocol.ts";
+import type { RecordTarget } from "../recorder.ts";
 import { allowedCpus } from "./affinity.ts";
 import type { FromWorker, ToWorker } from "./messages.ts";
 
@@ -258,6 +259,8 @@ class SfuWorker {
         return this.rooms.get(msg.room)?.listener.offer(msg.member, msg.offer);
       case "speaking":
         return this.rooms.get(msg.room)?.listener.speaking(msg.member, msg.speaking);
+      case "recorded":
+        return this.rooms.get(msg.room)?.listener.recorded?.(msg.file);
       case "reply": {
         const pending = this.#pending.get(msg.req);
         this.#pending.delete(msg.req);
@@ -381,6 +384,10 @@ class WorkerRoom implements RoomMedia {
 
   stats(): Promise<RoomMediaStats> {
     return this.worker.request({ op: "stats", room: this.room, req: this.pool.nextReq() }, { members: [] });
+  }
+
+  record(target: RecordTarget | null): void {
+    this.worker.send({ op: "record", room: this.room, target });
   }
 
   close(): void {

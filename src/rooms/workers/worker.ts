@@ -2,6 +2,7 @@ import { guardWeriftSockets, loopbackStunSink } from "../ice.ts";
 import { log } from "../../log.ts";
 import { MediaRoom, type RoomMedia } from "../media.ts";
 import type { Offer } from "../peer.ts";
+import type { RecordedFile } from "../recorder.ts";
 import { pinProcessTo } from "./affinity.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./messages.ts";
 
@@ -27,6 +28,7 @@ function openRoom(room: number): MediaRoom {
       offer: (member: number, offer: Offer) => send({ ev: "offer", room, member, offer }),
       speaking: (member: number, speaking: boolean) => send({ ev: "speaking", room, member, speaking }),
       restarted: () => {},
+      recorded: (file: RecordedFile) => send({ ev: "recorded", room, file }),
     };
     media = new MediaRoom(settings, listener, counter);
     rooms.set(room, media);
@@ -79,6 +81,8 @@ function handle(msg: ToWorker): void {
       return media.view(msg.member, msg.tiles);
     case "stats":
       return void reply(msg.req, media.stats());
+    case "record":
+      return media.record(msg.target);
   }
 }
 

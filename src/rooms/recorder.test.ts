@@ -1,0 +1,123 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Bot } from "../../scripts/bench/sfu-bot.ts";
+import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { tempDir } from "../../tests/harness.ts";
+import { loopbackStunSink } from "./ice.ts";
+import type { ServerMessage } from "./protocol.ts";
+import { openRecording } from "./recording-file.ts";
+import { filesOf } from "./recording-record.ts";
+
+/**
+ * The recorder end to end: real werift bots sending VP8 and Opus over DTLS-SRTP through a real
+ * SFU worker process, consent through the real room socket, files sealed to the vault, opened
+ * with it and read by ffprobe (Debian's ffmpeg).
+ */
+
+let world: RoomWorld;
+let stun: string;
+const bots: Bot[] = [];
+beforeAll(async () => {
+  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43700-43799", HEARTH_SFU_WORKERS: "1" });
+  stun = await loopbackStunSink();
+});
+afterEach(async () => {
+  await Promise.all(bots.splice(0).map((b) => b.close()));
+});
+afterAll(() => world.close());
+
+const EBML = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
+const recordings = () => join(world.dataDir, "recordings");
+
+/** Every file under the data dir (the database included) that holds the EBML magic in plaintext. */
+function plaintextWebm(dir: string): string[] {
+  const found: string[] = [];
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const path = join(dir, name);
+    if (!statSync(path).isFile()) continue;
+    if (readFileSync(path).includes(EBML)) found.push(name);
+  }
+  return found;
+}
+
+async function liveRoom(g: GroupFixture): Promise<Bot[]> {
+  const lead = new Bot(world.wsUrl(g.sessionId), { cookie: g.clinician, stun });
+  bots.push(lead);
+  await lead.connect();
+  const all = [lead];
+  for (const cookie of g.members) {
+    const m = new Bot(world.wsUrl(g.sessionId), { cookie, stun });
+    bots.push(m);
+    await m.connect();
+    lead.send({ type: "admit", memberId: m.memberId });
+    await m.next("admitted");
+    all.push(m);
+  }
+  await Promise.all(all.map((b) => b.connected()));
+  for (const b of all) b.startMedia();
+  return all;
+}
+
+const phase = (b: Bot, p: string) => b.next((m: ServerMessage) => m.type === "recording" && m.phase === p, 10_000);
+
+function ffprobe(path: string): { streams: { codec_type: string; codec_name: string }[]; format: { duration: string } } {
+  const out = Bun.spawnSync(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", path]);
+  if (out.exitCode !== 0) throw new Error(`ffprobe failed: ${out.stderr.toString()}`);
+  return JSON.parse(out.stdout.toString());
+}
+
+describe("the recorder", () => {
+  test("all consent: one sealed file per person, VP8 and Opus of the right length once opened, and never a plaintext WebM on disk", async () => {
+    const g = await world.group(1);
+    const [lead, member] = await liveRoom(g);
+    lead!.send({ type: "recording-ask" });
+    await member!.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
+    member!.send({ type: "recording-consent", agree: true });
+    await phase(lead!, "recording");
+    const began = Date.now();
+    // While it records, every file on disk is scanned: the media is sealed before it is written.
+    await until(() => existsSync(recordings()) && readdirSync(recordings()).length >= 2, 10_000, "recording files");
+    await Bun.sleep(2500);
+    expect(plaintextWebm(world.dataDir)).toEqual([]);
+    await Bun.sleep(1500);
+    lead!.send({ type: "recording-stop" });
+    const seconds = (Date.now() - began) / 1000;
+    await until(() => filesOf(world.hearth, g.sessionId).length === 2, 15_000, "files recorded");
+    expect(plaintextWebm(world.dataDir)).toEqual([]);
+
+    const files = filesOf(world.hearth, g.sessionId);
+    expect(new Set(files.map((f) => f.personId))).toEqual(new Set([g.clinicianIds[0]!, g.memberIds[0]!]));
+    const dir = tempDir("recording-open");
+    for (const f of files) {
+      const sealed = readFileSync(join(recordings(), `${f.file}.age`));
+      expect(sealed.includes(EBML)).toBe(false);
+      const webm = await openRecording(world.hearth.vault, join(recordings(), `${f.file}.age`));
+      expect(webm.subarray(0, 4)).toEqual(new Uint8Array(EBML));
+      const path = join(dir.path, `${f.file}.webm`);
+      writeFileSync(path, webm);
+      const probe = ffprobe(path);
+      expect(probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(["audio:opus", "video:vp8"]);
+      const duration = Number(probe.format.duration);
+      expect(Math.abs(duration - seconds)).toBeLessThanOrEqual(2);
+      expect(Math.abs(f.durationMs / 1000 - duration)).toBeLessThanOrEqual(1);
+    }
+    dir.remove();
+  }, 60_000);
+
+  test("one refusal: nothing is written", async () => {
+    const g = await world.group(1);
+    const [lead, member] = await liveRoom(g);
+    const before = existsSync(recordings()) ? readdirSync(recordings()).length : 0;
+    lead!.send({ type: "recording-ask" });
+    await member!.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
+    member!.send({ type: "recording-consent", agree: false });
+    await lead!.next((m: ServerMessage) => m.type === "recording" && (m.holding ?? []).some((h) => h.answer === "no"), 10_000);
+    await Bun.sleep(2000);
+    lead!.send({ type: "recording-stop" });
+    await phase(lead!, "off");
+    await Bun.sleep(1000);
+    expect(filesOf(world.hearth, g.sessionId)).toEqual([]);
+    expect(existsSync(recordings()) ? readdirSync(recordings()).length : 0).toBe(before);
+  }, 60_000);
+});

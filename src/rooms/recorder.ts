@@ -1,0 +1,216 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DepacketizeCallback, JitterBufferCallback, RtpHeader, RtpPacket, RtpSourceCallback, RtpTimeCallback, WebmCallback } from "werift/nonstandard";
+import { log } from "../log.ts";
+import { SealedRecordingWriter } from "./recording-file.ts";
+import type { Consumer, ForwardedPacket, Producer, Router, RtpSink } from "./router.ts";
+
+/**
+ * The recorder of one room, in the process that carries its media (an SFU worker, normally). It
+ * runs only while the room's consent feature says recording may run (recording.ts, through
+ * RoomMedia.record): then each member's camera and microphone get one more consumer whose sink
+ * copies the packet, already decrypted, into werift's pipeline (jitter buffer, VP8/Opus
+ * depacketizer, WebM writer), and each chunk the writer emits is sealed before it is written
+ * (recording-file.ts). Not recording, there is no such consumer: the packet path costs nothing.
+ *
+ * One file per member and stretch: a member's file ends when recording pauses or stops, when
+ * they leave, or when their camera or microphone starts again (a new stream), and the next
+ * stretch is a new file. Screen sharing is not recorded.
+ */
+
+/** Not a member: the consumers the recorder adds are known by this subscriber id. */
+export const RECORDER_SUBSCRIBER = -1;
+const VIDEO_TRACK = 1;
+const AUDIO_TRACK = 2;
+/** werift writes a placeholder duration first; the real one replaces it at the end (recording-file.ts). */
+const PLACEHOLDER_DURATION_MS = 24 * 60 * 60 * 1000;
+
+export interface RecordTarget {
+  /** Which part of which request (recording-record.ts), echoed back with each file. */
+  request: number;
+  part: number;
+  /** Where files go (data/recordings) and the public recipient they are sealed to. */
+  dir: string;
+  recipient: string;
+}
+
+/** One file written, for the main process to record. */
+export interface RecordedFile {
+  request: number;
+  part: number;
+  member: number;
+  file: string;
+  startedAt: number;
+  durationMs: number;
+  bytes: number;
+  ok: boolean;
+}
+
+/** A copy of the packet for werift's pipeline: made only while recording. */
+class RecorderSink implements RtpSink {
+  constructor(
+    private readonly source: RtpSourceCallback,
+    private readonly payloadType: number,
+  ) {}
+
+  send(rtp: ForwardedPacket): void {
+    const h = rtp.header;
+    const header = new RtpHeader({ payloadType: this.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, ssrc: h.ssrc });
+    this.source.input(new RtpPacket(header, Buffer.from(rtp.payload)));
+  }
+
+  restart(): void {}
+}
+
+class MemberFile {
+  readonly file = randomUUID();
+  readonly startedAt = Date.now();
+  readonly writer: SealedRecordingWriter;
+  readonly webm: WebmCallback;
+  readonly video = new RtpSourceCallback();
+  readonly audio = new RtpSourceCallback();
+  readonly consumers: Consumer[] = [];
+  readonly producers = new Set<Producer>();
+  #header: Uint8Array | null = null;
+  #durationMs = 0;
+  readonly #eol: Promise<void>;
+
+  constructor(
+    readonly member: number,
+    readonly target: RecordTarget,
+  ) {
+    this.writer = new SealedRecordingWriter(join(target.dir, `${this.file}.age`), target.recipient);
+    this.webm = new WebmCallback(
+      [
+        { kind: "video", codec: "VP8", clockRate: 90000, trackNumber: VIDEO_TRACK, width: 640, height: 480 },
+        { kind: "audio", codec: "OPUS", clockRate: 48000, trackNumber: AUDIO_TRACK },
+      ],
+      { duration: PLACEHOLDER_DURATION_MS },
+    );
+    // werift's own chain, as its MediaRecorder builds it (without RTCP sender reports: RTP time).
+    const jitter = new JitterBufferCallback(90000);
+    const videoTime = new RtpTimeCallback(90000);
+    const vp8 = new DepacketizeCallback("vp8", { isFinalPacketInSequence: (h) => h.marker });
+    this.video.pipe(jitter.input);
+    jitter.pipe(videoTime.input);
+    videoTime.pipe(vp8.input);
+    vp8.pipe(this.webm.inputVideo);
+    const audioTime = new RtpTimeCallback(48000);
+    const opus = new DepacketizeCallback("opus");
+    this.audio.pipe(audioTime.input);
+    audioTime.pipe(opus.input);
+    opus.pipe(this.webm.inputAudio);
+    this.#eol = new Promise((resolve) => {
+      this.webm.pipe(async (out) => {
+        if (out.saveToFile) this.writer.write(out.saveToFile);
+        if (out.eol) {
+          this.#header = out.eol.header;
+          this.#durationMs = out.eol.duration;
+          resolve();
+        }
+      });
+    });
+  }
+
+  /** Ends both tracks; werift closes the WebM (cues, real duration), then the file is sealed shut. */
+  async finish(): Promise<RecordedFile> {
+    this.video.stop();
+    this.audio.stop();
+    await Promise.race([this.#eol, Bun.sleep(5000)]);
+    let ok = true;
+    try {
+      await this.writer.finish(this.#header);
+    } catch (err) {
+      ok = false;
+      log.error("recording file not written", { kind: (err as Error).name });
+    }
+    const t = this.target;
+    return { request: t.request, part: t.part, member: this.member, file: this.file, startedAt: this.startedAt, durationMs: Math.round(this.#durationMs), bytes: this.writer.bytes, ok };
+  }
+}
+
+export class RoomRecorder {
+  readonly #files = new Map<number, MemberFile>();
+  #target: RecordTarget | null = null;
+  readonly #tick: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly router: Router,
+    private readonly report: (file: RecordedFile) => void,
+  ) {
+    this.#tick = setInterval(() => this.#chooseLayers(), 1000);
+  }
+
+  get recording(): boolean {
+    return this.#target !== null;
+  }
+
+  /** Starts a part (closing the one before), or stops with null. */
+  record(target: RecordTarget | null): void {
+    for (const member of [...this.#files.keys()]) this.#close(member);
+    this.#target = target;
+    if (!target) return;
+    mkdirSync(target.dir, { recursive: true, mode: 0o700 });
+    for (const p of this.router.producers.values()) this.producerAdded(p);
+  }
+
+  /** A member's camera or microphone (re)appeared: recorded from here on, in a file of its own stretch. */
+  producerAdded(producer: Producer): void {
+    if (!this.#target || producer.source === "screen") return;
+    let file = this.#files.get(producer.memberId);
+    if (file && [...file.producers].some((p) => p.source === producer.source)) {
+      this.#close(producer.memberId);
+      file = undefined;
+    }
+    if (!file) {
+      file = new MemberFile(producer.memberId, this.#target);
+      this.#files.set(producer.memberId, file);
+      // What the member already sends goes into the new file too.
+      for (const p of this.router.producers.values()) if (p !== producer && p.memberId === producer.memberId && p.source !== "screen") this.#attach(file, p);
+    }
+    this.#attach(file, producer);
+  }
+
+  /** A member left (their producers are gone): their file ends. */
+  memberGone(memberId: number): void {
+    this.#close(memberId);
+  }
+
+  close(): void {
+    clearInterval(this.#tick);
+    this.record(null);
+  }
+
+  #attach(file: MemberFile, producer: Producer): void {
+    if (file.producers.has(producer)) return;
+    file.producers.add(producer);
+    const video = producer.kind === "video";
+    const consumer = this.router.subscribe(producer, RECORDER_SUBSCRIBER, () => new RecorderSink(video ? file.video : file.audio, video ? 96 : 111));
+    consumer.paused = false;
+    file.consumers.push(consumer);
+    if (video) this.#chooseLayer(consumer, true);
+  }
+
+  #close(memberId: number): void {
+    const file = this.#files.get(memberId);
+    if (!file) return;
+    this.#files.delete(memberId);
+    for (const c of file.consumers) this.router.unsubscribe(c);
+    void file.finish().then(this.report);
+  }
+
+  /** The best layer a member sends is the one kept (simulcast layers appear as they start). */
+  #chooseLayers(): void {
+    for (const file of this.#files.values()) for (const c of file.consumers) if (c.producer.kind === "video") this.#chooseLayer(c, false);
+  }
+
+  #chooseLayer(consumer: Consumer, ask: boolean): void {
+    const layers = consumer.producer.layers;
+    if (layers.length === 0) return;
+    const best = layers.reduce((a, b) => (b.width > a.width ? b : a));
+    const now = performance.now();
+    if (consumer.target !== best) this.router.retarget(consumer, best, now);
+    else if (ask && consumer.layer !== best) consumer.producer.requestKeyframe(best, now);
+  }
+}
