@@ -17,6 +17,7 @@ import { PASSKEY_SCRIPTS } from "../identity/views.ts";
 import { signingOptions, verifySigning, verifyStoredSignature } from "../clinic/record/signing.ts";
 import { consentStrings } from "./consent-strings.ts";
 import { signedConsentPdf } from "./consent-pdf.ts";
+import { provideConsentExport } from "./consent-fhir.ts";
 import { formById, forms, recordSignature, renderMarkdown, signatureById, statusOf, versionById, withdraw, type ConsentStatus, type Form, type Signature } from "./consent.ts";
 
 /**
@@ -44,6 +45,7 @@ export function statusText(locale: Locale, form: Form, st: { status: ConsentStat
 }
 
 export function consentRoutes(hearth: Hearth) {
+  provideConsentExport(hearth);
   extendNav(hearth, "portal-consent", (locale, role) =>
     role === "patient" ? [{ href: "/portal/consent", label: consentStrings(locale).navConsent }] : role === "admin" ? [{ href: "/admin/consent-forms", label: consentStrings(locale).navConsent }] : [],
   );
