@@ -1,7 +1,8 @@
 /**
  * "My data": after a patient has written a message, filled in a worksheet, uploaded a document,
  * signed a consent form and written a journal entry, the zip they download holds every one of
- * those items (the journal as its age files), and nobody else can download it.
+ * those items (the journal as its age files) and their FHIR R4 Bundle (valid against the R4
+ * schema, audited as an export by the patient), and nobody else can download it.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { unzipSync, strFromU8 } from "fflate";
@@ -10,6 +11,8 @@ import { accept, firstAdmin, invite, type Client } from "../identity/test-client
 import { createSession } from "../identity/sessions.ts";
 import { newIdentity, recipientOf, sealNewEntry, toBase64, wrapKey } from "../../web/portal/journal-crypto.ts";
 import { activePasskeys } from "../identity/passkeys.ts";
+import { schemaErrors } from "../clinic/record/fhir-validate.ts";
+import type { FhirResource } from "../clinic/record/fhir.ts";
 
 let server: TestServer;
 let admin: Client;
@@ -26,6 +29,9 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 test("the zip holds every item the patient created, and only they can download it", async () => {
+  await cleo.get("/groups/new");
+  const groupId = Number(/\/groups\/(\d+)/.exec((await cleo.post("/groups", form({ name: "Evening IOP" }))).headers.location!)![1]);
+  await cleo.post(`/groups/${groupId}/members`, form({ personId: String(pat.personId) }));
   await pat.get("/portal/messages");
   await pat.post("/portal/messages", form({ to: "team", subject: "Tuesday", body: "A message for my data" }));
 
@@ -80,6 +86,14 @@ test("the zip holds every item the patient created, and only they can download i
   expect(journal).toHaveLength(1);
   expect(atob(journal[0].versions[0].ciphertext)).toStartWith("age-encryption.org/v1");
   expect(names.map((n) => strFromU8(files[n]!)).some((t) => t.includes("never in the zip as plaintext"))).toBe(false);
+
+  const fhir = JSON.parse(strFromU8(files["record-fhir.json"]!)) as FhirResource;
+  expect(fhir.resourceType).toBe("Bundle");
+  const types = (fhir.entry as { resource: FhirResource }[]).map((e) => e.resource.resourceType);
+  expect(types).toEqual(expect.arrayContaining(["Patient", "Practitioner", "Group", "Consent"]));
+  expect(schemaErrors(fhir)).toEqual([]);
+  const exported = server.hearth.db.query<{ n: number }, [string, string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'record.exported' AND actor = ? AND subject = ?").get(`person:${pat.personId}`, `person:${pat.personId}`)!;
+  expect(exported.n).toBe(1);
 
   for (const other of [cleo, admin]) expect((await other.get("/portal/my-data.zip")).status).toBe(403);
 });

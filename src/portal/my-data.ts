@@ -10,12 +10,16 @@ import { forms, statusOf, versionById } from "./consent.ts";
 import { signedConsentPdf } from "./consent-pdf.ts";
 import { passkeyById } from "../identity/passkeys.ts";
 import { checkInsOf, goalsOf } from "./goals.ts";
+import { exportPatient } from "../clinic/record/export.ts";
+import { groupIdsOf } from "../clinic/groups.ts";
 
 /**
  * "My data": everything the portal holds about a patient, as a zip streamed to them (fflate):
  * JSON for their profile, messages, worksheets and consents, their documents and signed consent
  * PDFs as files, and their journal as it is stored (age files: only their passkey or recovery
- * key opens it; the journal page exports it decrypted in their own browser).
+ * key opens it; the journal page exports it decrypted in their own browser), and their clinical
+ * record as the same FHIR R4 Bundle the record's own export builds (audited there as
+ * "record.exported", with the patient as the actor).
  */
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const json = (value: unknown) => strToU8(JSON.stringify(value, null, 2));
@@ -86,6 +90,8 @@ export function myDataZip(hearth: Hearth, patientId: number, locale: Locale): Re
         }
         add("consents.json", json(consents));
 
+        add("record-fhir.json", json(await exportPatient(hearth, patientId, patientId, groupIdsOf(hearth.db, patientId, ["member"]))));
+
         const docs = await documentsOf(hearth, viewer, patientId);
         add("documents.json", json(docs));
         for (const d of docs) {
@@ -122,6 +128,8 @@ consents.json           each consent form and where you stand with it
 consents/*.pdf          your signed copies
 documents.json          the documents in your space you can see
 documents/*             the documents themselves
+record-fhir.json        your clinical record (sessions attended, questionnaires, released notes,
+                        consents) as a FHIR R4 Bundle, the standard other providers can import
 journal-encrypted.json  your journal as it is stored: encrypted with age. Only your passkey or
                         your recovery key opens it: use "Export my journal" on the Journal page
                         to save it decrypted, in your own browser.
