@@ -17,6 +17,7 @@ import { vitalsDeviceRoutes } from "./vitals/routes.ts";
 import { clinicRoutes } from "./clinic/routes.ts";
 import { recordRoutes } from "./clinic/record/record.ts";
 import { portalNavCounts, portalRoutes } from "./portal/routes.ts";
+import { libraryRoutes } from "./portal/library-routes.ts";
 import { notifyRoutes } from "./notify/routes.ts";
 import { safetyRoutes } from "./safety/routes.ts";
 import type { RoomService } from "./rooms/service.ts";
@@ -41,6 +42,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(clinicRoutes(hearth, { end: (sessionId) => rooms.room(sessionId)?.end(null) }))
     .use(recordRoutes(hearth))
     .use(portalRoutes(hearth))
+    .use(libraryRoutes(hearth))
     .use(roomRoutes(hearth, rooms))
     .use(roomPageRoutes(hearth, rooms))
     .use(comfortRoutes(hearth))
