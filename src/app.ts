@@ -20,6 +20,7 @@ import { portalNavCounts, portalRoutes } from "./portal/routes.ts";
 import { libraryRoutes } from "./portal/library-routes.ts";
 import { notifyRoutes } from "./notify/routes.ts";
 import { safetyRoutes } from "./safety/routes.ts";
+import { recordingRoutes } from "./rooms/recording-routes.ts";
 import type { RoomService } from "./rooms/service.ts";
 
 /** The whole web app: one plugin per capability, behind the shared error pages and headers. */
@@ -50,7 +51,8 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
     .use(chatTranscriptRoutes(hearth))
     .use(whiteboardRoutes(hearth, rooms))
     .use(vitalsDeviceRoutes(hearth))
-    .use(safetyRoutes(hearth));
+    .use(safetyRoutes(hearth))
+    .use(recordingRoutes(hearth));
   access.bind(app);
   return app;
 }

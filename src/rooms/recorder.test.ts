@@ -7,7 +7,9 @@ import { tempDir } from "../../tests/harness.ts";
 import { loopbackStunSink } from "./ice.ts";
 import type { ServerMessage } from "./protocol.ts";
 import { openRecording } from "./recording-file.ts";
-import { filesOf } from "./recording-record.ts";
+import { filesOf, type RecordingFileRow } from "./recording-record.ts";
+import { createSession } from "../identity/sessions.ts";
+import { deleteExpired } from "./recording-keeping.ts";
 
 /**
  * The recorder end to end: real werift bots sending VP8 and Opus over DTLS-SRTP through a real
@@ -28,6 +30,8 @@ afterEach(async () => {
 afterAll(() => world.close());
 
 const EBML = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
+/** What the first test recorded, for the playback tests. */
+let made: { g: GroupFixture; files: RecordingFileRow[] } | null = null;
 const recordings = () => join(world.dataDir, "recordings");
 
 /** Every file under the data dir (the database included) that holds the EBML magic in plaintext. */
@@ -87,6 +91,7 @@ describe("the recorder", () => {
     expect(plaintextWebm(world.dataDir)).toEqual([]);
 
     const files = filesOf(world.hearth, g.sessionId);
+    made = { g, files };
     expect(new Set(files.map((f) => f.personId))).toEqual(new Set([g.clinicianIds[0]!, g.memberIds[0]!]));
     const dir = tempDir("recording-open");
     for (const f of files) {
@@ -120,4 +125,62 @@ describe("the recorder", () => {
     expect(filesOf(world.hearth, g.sessionId)).toEqual([]);
     expect(existsSync(recordings()) ? readdirSync(recordings()).length : 0).toBe(before);
   }, 60_000);
+
+  test("playback: the group's facilitator streams it (whole, or any range, opened in memory), every request audited; a member is refused; deletion and retention remove it", async () => {
+    const { g, files } = made!;
+    const f = files[0]!;
+    const url = `${world.url}/groups/${g.groupId}/sessions/${g.sessionId}/recordings/${f.id}`;
+    const as = (personId: number) => {
+      const s = createSession(world.hearth, personId);
+      return { cookie: `hearth_session=${s.id}`, "x-csrf-token": s.csrfToken };
+    };
+    const lead = as(g.clinicianIds[0]!);
+    const plays = () => world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'recording.played' AND subject = ?").get(`recording_file:${f.id}`)!.n;
+    const whole = await openRecording(world.hearth.vault, join(recordings(), `${f.file}.age`));
+
+    const full = await fetch(url, { headers: lead });
+    expect(full.status).toBe(200);
+    expect(full.headers.get("content-type")).toBe("video/webm");
+    expect(full.headers.get("accept-ranges")).toBe("bytes");
+    expect(Buffer.from(await full.arrayBuffer()).equals(Buffer.from(whole))).toBe(true);
+    expect(plays()).toBe(1);
+    // A seek: a range across a frame boundary, and the last bytes.
+    for (const [range, from, to] of [["bytes=65000-70000", 65000, 70000], [`bytes=-100`, whole.length - 100, whole.length - 1]] as const) {
+      const part = await fetch(url, { headers: { ...lead, range } });
+      expect(part.status).toBe(206);
+      expect(part.headers.get("content-range")).toBe(`bytes ${from}-${to}/${whole.length}`);
+      expect(Buffer.from(await part.arrayBuffer()).equals(Buffer.from(whole.subarray(from, to + 1)))).toBe(true);
+    }
+    expect(plays()).toBe(3);
+    expect((await fetch(url, { headers: { ...lead, range: `bytes=${whole.length + 10}-` } })).status).toBe(416);
+    // A member of the group is refused, and nothing is played.
+    const member = await fetch(url, { headers: as(g.memberIds[0]!) });
+    expect([403, 404]).toContain(member.status);
+    expect(plays()).toBe(3);
+
+    // The session's record lists it with a player.
+    const page = await (await fetch(`${world.url}/groups/${g.groupId}/sessions/${g.sessionId}/safety`, { headers: lead })).text();
+    expect(page).toContain(`src="/groups/${g.groupId}/sessions/${g.sessionId}/recordings/${f.id}"`);
+
+    // Deleting: the file goes, the record says so, playing it is a 404.
+    const del = await fetch(`${url}/delete`, { method: "POST", headers: lead, redirect: "manual" });
+    expect(del.status).toBe(303);
+    expect(existsSync(join(recordings(), `${f.file}.age`))).toBe(false);
+    expect((await fetch(url, { headers: lead })).status).toBe(404);
+    expect(world.hearth.db.query("SELECT 1 FROM audit_log WHERE action = 'recording.deleted' AND subject = ?").get(`recording_file:${f.id}`)).not.toBeNull();
+
+    // Retention: a bad value is refused naming the field and changes nothing; one day, two days later, the other file is gone.
+    const retention = `${world.url}/groups/${g.groupId}/recordings/retention`;
+    const form = (days: string) => ({ method: "POST", headers: { ...lead, "content-type": "application/x-www-form-urlencoded" }, body: `days=${days}`, redirect: "manual" as const });
+    const bad = await fetch(retention, form("0"));
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("Days a recording is kept");
+    expect((await fetch(retention, form("1"))).status).toBe(303);
+    const other = files[1]!;
+    expect(await deleteExpired(world.hearth)).toBe(0);
+    world.clock.advance(2 * 24 * 60 * 60 * 1000);
+    expect(await deleteExpired(world.hearth)).toBe(1);
+    expect(existsSync(join(recordings(), `${other.file}.age`))).toBe(false);
+    expect(world.hearth.db.query("SELECT 1 FROM audit_log WHERE action = 'recording.expired' AND subject = ?").get(`recording_file:${other.id}`)).not.toBeNull();
+  }, 30_000);
 });

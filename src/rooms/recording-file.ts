@@ -117,3 +117,84 @@ export async function openRecording(vault: Vault, path: string): Promise<Uint8Ar
   for (const frame of sealedFrames(await readFile(path))) parts.push(await vault.open(frame));
   return Buffer.concat(parts);
 }
+
+/** age's payload: a 16-byte nonce, then chunks of up to 64 KiB of plaintext, each with a 16-byte tag. */
+const AGE_NONCE = 16;
+const AGE_TAG = 16;
+const AGE_CHUNK = 64 * 1024;
+const HEADER_PEEK = 1024;
+
+interface Frame {
+  /** Where its sealed bytes start in the file, and how many. */
+  at: number;
+  sealed: number;
+  /** Where its plaintext starts in the recording, and how long it is. */
+  from: number;
+  plain: number;
+}
+
+/** The plaintext length of a sealed frame from its size and its header's end, without opening it. */
+function plainLengthOf(sealedLength: number, head: Uint8Array): number {
+  const marker = Buffer.from(head).indexOf("\n--- ");
+  if (marker < 0) throw new Error("recording frame has no age header");
+  const headerEnd = Buffer.from(head).indexOf("\n", marker + 5) + 1;
+  if (headerEnd <= 0) throw new Error("recording frame header is longer than expected");
+  const payload = sealedLength - headerEnd - AGE_NONCE;
+  const chunks = Math.max(1, Math.ceil(payload / (AGE_CHUNK + AGE_TAG)));
+  return payload - chunks * AGE_TAG;
+}
+
+/** Where every frame is, read from lengths and headers only: no frame is opened. */
+export async function indexRecording(path: string): Promise<{ frames: Frame[]; size: number }> {
+  const file = await open(path, "r");
+  try {
+    const frames: Frame[] = [];
+    const total = (await file.stat()).size;
+    const len = Buffer.alloc(4);
+    const head = Buffer.alloc(HEADER_PEEK);
+    let at = 0;
+    let from = 0;
+    while (at + 4 <= total) {
+      await file.read(len, 0, 4, at);
+      const sealed = len.readUInt32BE(0);
+      if (at + 4 + sealed > total) break; // an unfinished last frame (the worker died): playable up to here
+      const { bytesRead } = await file.read(head, 0, Math.min(HEADER_PEEK, sealed), at + 4);
+      const plain = plainLengthOf(sealed, head.subarray(0, bytesRead));
+      frames.push({ at: at + 4, sealed, from, plain });
+      at += 4 + sealed;
+      from += plain;
+    }
+    return { frames, size: from };
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Bytes `start`..`end` (inclusive) of the recording, opened frame by frame as they are sent:
+ * only the frames the range touches are read and opened, and nothing opened is kept.
+ */
+export function streamRange(vault: Vault, path: string, frames: Frame[], start: number, end: number): ReadableStream<Uint8Array> {
+  const wanted = frames.filter((f) => f.from + f.plain > start && f.from <= end);
+  let i = 0;
+  let file: FileHandle | null = null;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const f = wanted[i++];
+      if (!f) {
+        await file?.close();
+        file = null;
+        return controller.close();
+      }
+      file ??= await open(path, "r");
+      const sealed = Buffer.alloc(f.sealed);
+      await file.read(sealed, 0, f.sealed, f.at);
+      const plain = await vault.open(sealed);
+      controller.enqueue(plain.subarray(Math.max(0, start - f.from), Math.min(f.plain, end - f.from + 1)));
+    },
+    async cancel() {
+      await file?.close();
+      file = null;
+    },
+  });
+}
