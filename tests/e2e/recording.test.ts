@@ -4,8 +4,10 @@
  * one answers from the keyboard, the other says no: nothing records, and only the facilitator
  * learns who said no. The second changes their mind: every page shows it recording. A third joins
  * later: it pauses on every page until they agree in their own dialog. The first
- * withdraws: it stops on every page, and the facilitator reads the consent record (axe-checked). No recorder yet (this checks the consent gate and the pages);
- * src/rooms/recording-consent.test.ts tries every order of events against the rule.
+ * withdraws: it stops on every page, and the facilitator reads the consent record (axe-checked) and
+ * plays what was recorded in the page's own player (the sealed file, opened by ranges as it plays).
+ * src/rooms/recording-consent.test.ts tries every order of events against the rule;
+ * src/rooms/recorder.test.ts checks the files themselves (sealed on disk, VP8 and Opus inside).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
@@ -97,6 +99,24 @@ test("asked on each person's page; a no holds it and only the facilitator learns
   await record.getByRole("heading", { name: "Recording consent" }).waitFor();
   await record.getByRole("row", { name: /Member 2 Refused/ }).waitFor();
   await record.getByRole("row", { name: /Member 1 Withdrew/ }).waitFor();
+  // What was recorded: a player per person and stretch, playable from the box.
+  const players = record.locator("#recordings video");
+  for (let i = 0; (await players.count()) === 0 && i < 20; i++) {
+    await record.waitForTimeout(500); // the files are sealed shut just after the stop; the page is read again
+    await record.reload();
+  }
+  expect(await players.count()).toBeGreaterThan(0);
+  const seconds = await players.first().evaluate(
+    (v: HTMLVideoElement) =>
+      new Promise<number>((resolve, reject) => {
+        v.addEventListener("loadedmetadata", () => resolve(v.duration), { once: true });
+        v.addEventListener("error", () => reject(new Error(`media error ${v.error?.code}`)), { once: true });
+        v.preload = "metadata";
+        v.load();
+      }),
+  );
+  expect(seconds).toBeGreaterThan(0);
+  expect(Number.isFinite(seconds)).toBe(true);
   const recordProblems = await axeViolations(record);
   expect(recordProblems.length ? describeViolations("consent record", recordProblems) : "").toBe("");
   for (const page of [lead, a, b, c]) await page.context().close();
