@@ -23,6 +23,7 @@ import { scheduleSection } from "./schedule/views.ts";
 import { materialRoutes, materialsSection } from "./materials/routes.ts";
 import { intakeRoutes } from "./intake/routes.ts";
 import { groupAttendanceSection } from "../rooms/attendance-routes.ts";
+import { groupConsentSection } from "../portal/group-consent-routes.ts";
 import {
   cofacilitatorSection,
   existingPersonSection,
@@ -191,6 +192,7 @@ export function clinicRoutes(hearth: Hearth, rooms: LiveRooms) {
 ${sessionSection(ctx.locale, group.id, liveSessionOf(hearth.db, group.id))}
 ${scheduleSection(ctx.locale, group.id, schedulesOf(hearth, [group.id]), clinicZone(hearth), openLeadMinutes(hearth))}
 ${recordLink(ctx.locale, group.id)}
+${groupConsentSection(hearth, ctx.locale, group.id)}
 ${peopleSection(ctx.locale, group.id, rows)}
 ${await groupAttendanceSection(hearth, viewer.id, ctx.locale, group.id)}
 <div class="grid">${inviteSection(ctx.locale, group.id)}${existingPersonSection(ctx.locale, group.id, cared)}${cofacilitatorSection(ctx.locale, group.id, clinicians)}</div>`;

@@ -10,6 +10,7 @@ import { consentAdminRoutes } from "./consent-admin-routes.ts";
 import { myDataRoutes } from "./my-data-routes.ts";
 import { goalRoutes } from "./goal-routes.ts";
 import { erasureRoutes } from "./erasure-routes.ts";
+import { groupConsentRoutes } from "./group-consent-routes.ts";
 
 export { messageNavCounts as portalNavCounts } from "./message-routes.ts";
 
@@ -18,6 +19,7 @@ export function portalRoutes(hearth: Hearth) {
   return new Elysia({ name: "portal" }).use(journalPageRoutes(hearth)).use(journalApiRoutes(hearth)).use(messageRoutes(hearth)).use(worksheetRoutes(hearth)).use(documentRoutes(hearth))
     .use(consentRoutes(hearth))
     .use(consentAdminRoutes(hearth))
+    .use(groupConsentRoutes(hearth))
     .use(goalRoutes(hearth))
     .use(myDataRoutes(hearth))
     .use(erasureRoutes(hearth));

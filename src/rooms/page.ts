@@ -16,6 +16,7 @@ import { roomStrings } from "./strings.ts";
 import { toolButtons, toolPanels } from "./tools-view.ts";
 import { whiteboardPanel } from "./whiteboard-view.ts";
 import { NO_SAFETY, safetyPageParts, type SafetyParts } from "../safety/room-page.ts";
+import { groupConsentGate } from "../portal/group-consent-routes.ts";
 
 /**
  * The session page: one page for the waiting room and the room (web/room/ switches between them
@@ -165,6 +166,9 @@ export function roomPageRoutes(hearth: Hearth, rooms: RoomService) {
       // Safety (src/safety/room-page.ts): "where are you today" first if the group requires it.
       const safety = await safetyPageParts(hearth, ctx.locale, ticket);
       if (safety.gate) return safety.gate;
+      // The group's required consent forms (src/portal): what to sign first, if any.
+      const consentGate = groupConsentGate(hearth, ctx, ticket);
+      if (consentGate) return consentGate;
       const page = { ...ctx, banner: undefined, scripts: [] };
       const keepAlive = Math.floor(idleMs(hearth, ticket.person.role) / 2000);
       return htmlResponse(layout(page, s.title, sessionPage(ctx.locale, id, ticket.role, keepAlive, safety), { scripts: ["room.js"], styles: ["room.css"] }), 200, {

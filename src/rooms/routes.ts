@@ -10,6 +10,8 @@ import { RoomRefusal, type Connection, type RoomService, type Ticket } from "./s
 import { roomStrings } from "./strings.ts";
 import { mustSayWhere } from "../safety/where-routes.ts";
 import { whereStrings } from "../safety/where-strings.ts";
+import { formsToSign } from "../portal/group-consent.ts";
+import { groupConsentStrings } from "../portal/group-consent-strings.ts";
 
 /**
  * The signaling route: one WebSocket per member at /rooms/:sessionId/ws. Who is asking and
@@ -57,6 +59,8 @@ export function roomRoutes(hearth: Hearth, rooms: RoomService) {
         const ticket = await rooms.check(request, id, locale);
         // A group that requires "where are you today" lets nobody knock without it (src/safety).
         if (ticket.role === "member" && mustSayWhere(hearth, ticket.session, ticket.person.personId)) throw new HttpError(409, s.refusedTitle, whereStrings(locale).answerFirst);
+        // Nor without the group's required consent forms signed in their latest version (src/portal).
+        if (ticket.role === "member" && formsToSign(hearth, ticket.session, ticket.person.personId).length > 0) throw new HttpError(409, s.refusedTitle, groupConsentStrings(locale).signFirst);
         tickets.set(request, ticket);
       } catch (err) {
         if (err instanceof RoomRefusal) throw new HttpError(err.status, roomStrings(err.locale).refusedTitle, err.message);
