@@ -20,10 +20,9 @@ export type Strings<T extends Record<string, string>> = (locale: Locale) => { re
 export function defineStrings<const T extends Record<string, string>>(
   en: T,
   fr: { readonly [K in keyof T]: string },
-  // Spanish is being completed (issue 15); new strings pass all three from the start.
-  es?: { readonly [K in keyof T]: string },
+  es: { readonly [K in keyof T]: string },
 ): Strings<T> {
-  return (locale) => (locale === "fr" ? fr : locale === "es" ? (es ?? en) : en);
+  return (locale) => (locale === "fr" ? fr : locale === "es" ? es : en);
 }
 
 /** Fills {name} placeholders. Values are plain text; escaping happens in html``. */
