@@ -7,6 +7,7 @@ import { whiteboardDemo } from "../rooms/whiteboard-demo.ts";
 import { roomToolsDemo } from "../rooms/tools-demo.ts";
 import { recordingDemo } from "../rooms/recording-demo.ts";
 import { portalDemo } from "../portal/demo.ts";
+import { libraryDemo } from "../portal/library-demo.ts";
 import { vitalsDemo } from "../vitals/demo.ts";
 import { recordDemo } from "../clinic/record/demo.ts";
 import { comfortDemo } from "../rooms/comfort.ts";
@@ -33,6 +34,7 @@ export const contributors: { name: string; run: DemoContributor }[] = [
   { name: "room chat and polls", run: roomToolsDemo },
   { name: "recording consent", run: recordingDemo },
   { name: "portal", run: portalDemo },
+  { name: "content library", run: libraryDemo },
   { name: "vitals", run: vitalsDemo },
   { name: "clinical record (measures, notes)", run: recordDemo },
   { name: "comfort effects (blur, noise suppression)", run: comfortDemo },

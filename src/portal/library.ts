@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import type { Hearth } from "../context.ts";
 import { groupRoleOf, isCarerOf, type Role } from "../identity/policy.ts";
-import { groupIdsOf } from "../clinic/groups.ts";
+import { groupIdsOf, partIn } from "../clinic/groups.ts";
 import { MaterialError, openSealedStream, sealFileStream } from "../clinic/materials/store.ts";
 
 /**
@@ -159,7 +159,8 @@ export function assign(hearth: Hearth, by: number, itemId: number, to: { patient
     hearth.audit.append({ actor: `person:${by}`, action: "library.assigned", subject: `library:${itemId}`, ownerId: to.patientId, outcome: "ok" });
     return;
   }
-  if (groupRoleOf(hearth, by, to.groupId) !== "clinician") throw new LibraryError("target", "invalid");
+  // The clinic's own membership query (not the policy provider, which `hearth demo` runs without).
+  if (partIn(hearth.db, to.groupId, by) !== "clinician") throw new LibraryError("target", "invalid");
   hearth.db
     .query("INSERT INTO library_assignments (item_id, group_id, assigned_by, assigned_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
     .run(itemId, to.groupId, by, hearth.now());
