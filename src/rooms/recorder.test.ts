@@ -88,6 +88,8 @@ describe("the recorder", () => {
     lead!.send({ type: "recording-stop" });
     const seconds = (Date.now() - began) / 1000;
     await until(() => filesOf(world.hearth, g.sessionId).length === 2, 15_000, "files recorded");
+    await Bun.sleep(500);
+    expect(filesOf(world.hearth, g.sessionId).length).toBe(2); // one file per person for the part, not one per stream
     expect(plaintextWebm(world.dataDir)).toEqual([]);
 
     const files = filesOf(world.hearth, g.sessionId);
@@ -124,6 +126,37 @@ describe("the recorder", () => {
     await Bun.sleep(1000);
     expect(filesOf(world.hearth, g.sessionId)).toEqual([]);
     expect(existsSync(recordings()) ? readdirSync(recordings()).length : 0).toBe(before);
+  }, 60_000);
+
+  test("a later admission pauses the recorder: the running files end, nothing is written until they agree, then a new part records everyone", async () => {
+    const g = await world.group(2);
+    const [lead, member] = await liveRoom({ ...g, members: g.members.slice(0, 1) });
+    lead!.send({ type: "recording-ask" });
+    await member!.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
+    member!.send({ type: "recording-consent", agree: true });
+    await phase(lead!, "recording");
+    await Bun.sleep(2000);
+    const late = new Bot(world.wsUrl(g.sessionId), { cookie: g.members[1]!, stun });
+    bots.push(late);
+    await late.connect();
+    lead!.send({ type: "admit", memberId: late.memberId });
+    await late.next("admitted");
+    await phase(lead!, "paused");
+    await late.connected();
+    late.startMedia();
+    // The first part's two files are sealed shut; while paused nothing more is written.
+    await until(() => filesOf(world.hearth, g.sessionId).length === 2, 15_000, "first part's files");
+    const onDisk = readdirSync(recordings()).length;
+    await Bun.sleep(2000);
+    expect(readdirSync(recordings()).length).toBe(onDisk);
+    expect(filesOf(world.hearth, g.sessionId).every((f) => f.part === 1 && Math.abs(f.durationMs - 2000) < 1500)).toBe(true);
+    late.send({ type: "recording-consent", agree: true });
+    await phase(lead!, "recording");
+    await Bun.sleep(2000);
+    lead!.send({ type: "recording-stop" });
+    await until(() => filesOf(world.hearth, g.sessionId).length === 5, 15_000, "second part's files");
+    const second = filesOf(world.hearth, g.sessionId).filter((f) => f.part === 2);
+    expect(new Set(second.map((f) => f.personId))).toEqual(new Set([g.clinicianIds[0]!, ...g.memberIds]));
   }, 60_000);
 
   test("playback: the group's facilitator streams it (whole, or any range, opened in memory), every request audited; a member is refused; deletion and retention remove it", async () => {

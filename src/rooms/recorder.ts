@@ -159,6 +159,7 @@ export class RoomRecorder {
   producerAdded(producer: Producer): void {
     if (!this.#target || producer.source === "screen") return;
     let file = this.#files.get(producer.memberId);
+    if (file?.producers.has(producer)) return;
     if (file && [...file.producers].some((p) => p.source === producer.source)) {
       this.#close(producer.memberId);
       file = undefined;
