@@ -10,6 +10,7 @@ import {
   allows,
   groupRoleOf,
   groupOfItem,
+  itemAccessOf,
   policyFromDetail,
   relationTo,
   type Role,
@@ -225,6 +226,10 @@ export function createAccess(hearth: Hearth): Access {
       if (groupId === null) throw missing();
       const part = groupRoleOf(hearth, viewer.id, groupId);
       if (!part || (rule.parts && !rule.parts.includes(part))) throw refuse();
+    } else if (rule.kind === "item") {
+      const access = itemAccessOf(hearth, rule.of, viewer, id);
+      if (access === "missing") throw missing();
+      if (access === "refused") throw refuse();
     } else if (rule.kind === "invitation") {
       const inv = invitationById(hearth, id);
       if (!inv) throw missing();

@@ -14,6 +14,7 @@ import { createSession } from "./sessions.ts";
 import { activePasskeys } from "./passkeys.ts";
 import { accept, firstAdmin, invite, type Client } from "./test-client.ts";
 import { addFile, addLink } from "../clinic/materials/store.ts";
+import { addArticle, assign as recommend } from "../portal/library.ts";
 
 type Visitor = "anonymous" | "patient" | "another patient" | "guest" | "clinician of another group" | "clinician" | "admin";
 const VISITORS: Visitor[] = ["anonymous", "patient", "another patient", "guest", "clinician of another group", "clinician", "admin"];
@@ -66,6 +67,8 @@ beforeAll(async () => {
   const group1 = { groupId: 1, scheduleId: null, wall: null };
   await addFile(server.hearth, people.clinician.id, group1, "Worksheet", new Blob(["Notice three things you can see."]).stream());
   await addLink(server.hearth, people.clinician.id, group1, "Reading", "https://example.org/reading");
+  // Library item 1, an article recommended to group one (so to the patient, not the other patient).
+  recommend(server.hearth, people.clinician.id, addArticle(server.hearth, people.clinician.id, { title: "Sleep", body: "Same time each morning.", tags: [] }), { groupId: 1 });
 
   // The same composition the server runs (capabilities that need services get inert ones: only
   // the route table is read here; requests go to the running server).
@@ -75,6 +78,8 @@ beforeAll(async () => {
   routes = app.routes.map((r) => ({ method: r.method, path: r.path, policy: access.policyFor(r.method === "WS" ? "GET" : r.method, r.path) }));
 });
 afterAll(() => server?.close());
+
+const ITEM_READERS: Record<string, Visitor[]> = { library: ["patient", "clinician", "clinician of another group"] };
 
 /** Who the scoped item's rule lets in, for the fixture items above. */
 function expectedAllowed(p: RoutePolicy, v: Visitor): boolean {
@@ -93,6 +98,9 @@ function expectedAllowed(p: RoutePolicy, v: Visitor): boolean {
       return v === "patient";
     case "invitation":
       return v === "clinician" || v === "admin";
+    case "item":
+      // Fixture items of capabilities that decide their own readers: who reaches item 1 of each kind.
+      return (ITEM_READERS[rule.of] ?? []).includes(v);
     case "group":
       return v === "clinician" || v === "admin";
     case "groupItem": {

@@ -40,7 +40,13 @@ export type ItemRule =
    * Something of a group, named in the path (`of` says what: "group" itself, "material", ...):
    * the actor must have one of `parts` in that group (any part when omitted). Admins are not in groups.
    */
-  | { kind: "groupItem"; param: string; of: string; parts?: readonly GroupRole[] };
+  | { kind: "groupItem"; param: string; of: string; parts?: readonly GroupRole[] }
+  /**
+   * An item whose readers its capability decides (`of` says which: "library", ...), through the
+   * check it registered with provideItemAccess: a library item is for every clinician and for the
+   * patients it is recommended to, themselves or through their group.
+   */
+  | { kind: "item"; param: string; of: string };
 
 export interface RoutePolicy {
   /** "public": anyone, signed in or not. Otherwise the roles that may call the route at all. */
@@ -102,6 +108,21 @@ export function provideItemGroup(hearth: Hearth, of: string, groupOf: (id: numbe
 /** The group an item belongs to, or null when there is no such item. */
 export function groupOfItem(hearth: Hearth, of: string, id: number): number | null {
   return itemGroups.get(hearth)?.get(of)?.(id) ?? null;
+}
+
+export type ItemAccess = "ok" | "refused" | "missing";
+const itemChecks = new WeakMap<Hearth, Map<string, (viewer: { id: number; role: Role }, id: number) => ItemAccess>>();
+
+/** A capability says who may reach each of its items (for `item` rules). */
+export function provideItemAccess(hearth: Hearth, of: string, check: (viewer: { id: number; role: Role }, id: number) => ItemAccess): void {
+  let m = itemChecks.get(hearth);
+  if (!m) itemChecks.set(hearth, (m = new Map()));
+  m.set(of, check);
+}
+
+/** May this viewer reach this item? "missing" when there is no such item, or nobody answers for its kind. */
+export function itemAccessOf(hearth: Hearth, of: string, viewer: { id: number; role: Role }, id: number): ItemAccess {
+  return itemChecks.get(hearth)?.get(of)?.(viewer, id) ?? "missing";
 }
 
 interface PersonRow {

@@ -5,7 +5,7 @@ import { layout } from "../ui/page.ts";
 import { pageFor } from "../ui/request.ts";
 import { HttpError } from "../ui/errors.ts";
 import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
-import { policy, type RoutePolicy } from "../identity/policy.ts";
+import { policy, provideItemAccess, type RoutePolicy } from "../identity/policy.ts";
 import { requireViewer } from "../identity/guard.ts";
 import { auditNameShown, displayName, getPerson } from "../identity/people.ts";
 import { extendNav } from "../identity/extensions.ts";
@@ -29,6 +29,8 @@ import {
 const PEOPLE: RoutePolicy = { allow: ["patient", "clinician"] };
 const CLINICIANS: RoutePolicy = { allow: ["clinician"] };
 const ADMINS: RoutePolicy = { allow: ["admin"] };
+/** One item: every clinician, and a patient it is recommended to (library.ts mayOpen, registered below). */
+const ITEM: RoutePolicy = { allow: ["patient", "clinician"], item: { kind: "item", param: "id", of: "library" } };
 const MB = LIBRARY_MAX_BYTES / (1024 * 1024);
 const ID = t.Object({ id: t.Numeric({ minimum: 1 }) });
 
@@ -57,6 +59,7 @@ async function checked<T>(locale: Locale, step: () => T | Promise<T>): Promise<T
 const back = (location: string) => new Response(null, { status: 303, headers: { location } });
 
 export function libraryRoutes(hearth: Hearth) {
+  provideItemAccess(hearth, "library", (viewer, id) => (!itemById(hearth, id) ? "missing" : mayOpen(hearth, viewer, id) ? "ok" : "refused"));
   extendNav(hearth, "portal-library", (locale, role) => (role === "patient" || role === "clinician" ? [{ href: "/portal/library", label: libraryStrings(locale).navLibrary }] : []));
 
   const page = (request: Request, title: string, main: Html, status?: Html, scripts?: string[]) =>
@@ -162,7 +165,7 @@ ${!tracked ? html`<p>${s.readsOff}</p>` : readers.length ? html`<ul>${readers.ma
 ${viewer.role === "patient" ? trackingNotice(locale, tracked) : ""}${itemBody(locale, item)}${staff}`;
         return page(request, item.title, main, status);
       },
-      { params: ID, query: t.Object({ added: t.Optional(t.String()), assigned: t.Optional(t.String()), tagged: t.Optional(t.String()) }), detail: policy(PEOPLE) },
+      { params: ID, query: t.Object({ added: t.Optional(t.String()), assigned: t.Optional(t.String()), tagged: t.Optional(t.String()) }), detail: policy(ITEM) },
     )
     .get(
       "/portal/library/:id/file",
@@ -191,7 +194,7 @@ ${viewer.role === "patient" ? trackingNotice(locale, tracked) : ""}${itemBody(lo
           headers: { ...headers, "content-length": String(range.end - range.start + 1), "content-range": `bytes ${range.start}-${range.end}/${file.bytes}` },
         });
       },
-      { params: ID, detail: policy(PEOPLE) },
+      { params: ID, detail: policy(ITEM) },
     )
     .post(
       "/portal/library/:id/tags",

@@ -150,7 +150,7 @@ describe("library", () => {
 
     // Nothing recommended yet: the patient's list is empty and the item is not theirs.
     expect((await pat.get("/portal/library")).text).not.toContain("Sleep hygiene");
-    expect((await pat.get(`/portal/library/${articleId}`)).status).toBe(404);
+    expect((await pat.get(`/portal/library/${articleId}`)).status).toBe(403);
 
     // Cleo recommends the article to her group and the video to Pat alone.
     expect((await cleo.post(`/portal/library/${articleId}/assign`, `groupId=${groupId}`)).status).toBe(303);
@@ -167,9 +167,10 @@ describe("library", () => {
 
     // Quinn (Omar's patient, not in the group) reaches none of it.
     expect((await quinn.get("/portal/library")).text).not.toContain("Sleep hygiene");
-    expect((await quinn.get(`/portal/library/${articleId}`)).status).toBe(404);
-    expect((await fetchFile(quinn.personId, videoId)).status).toBe(404);
-    expect((await fetchFile(quinn.personId, videoId, "bytes=0-9")).status).toBe(404);
+    expect((await quinn.get(`/portal/library/${articleId}`)).status).toBe(403);
+    expect((await quinn.get("/portal/library/999999")).status).toBe(404);
+    expect((await fetchFile(quinn.personId, videoId)).status).toBe(403);
+    expect((await fetchFile(quinn.personId, videoId, "bytes=0-9")).status).toBe(403);
 
     // Omar may browse the library but not recommend to Cleo's patient or group; patients and admins write nothing.
     await omar.get("/portal/library");
