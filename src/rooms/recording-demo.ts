@@ -10,7 +10,8 @@ const MIN = 60_000;
  * A consent record in the first group's most recent past session (attendanceDemo made it),
  * through the real record functions: the facilitator asked ten minutes in, everyone agreed but one
  * member who answered a few minutes later (so it began then), and half an hour on a member
- * withdrew and it stopped. No media: the appliance does not write recordings yet.
+ * withdrew and it stopped. No media file: recordings come only from a live room's real media
+ * (recorder.ts); a demo has none to record.
  */
 export async function recordingDemo(hearth: Hearth, clinic: DemoClinic): Promise<void> {
   const group = clinic.groups[0];
