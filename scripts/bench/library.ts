@@ -45,7 +45,8 @@ if (values.serve) {
   const s = createSession(server.hearth, clinician.personId);
   Bun.gc(true);
   console.log(JSON.stringify({ url: `${server.url}/portal/library/${id}/file`, cookie: `hearth_session=${s.id}`, bytes: total, pid: process.pid }));
-  for await (const _ of Bun.stdin.stream()) void _; // until the parent closes stdin
+  const stdin = Bun.stdin.stream().getReader();
+  while (!(await stdin.read()).done); // until the parent closes stdin
   await server.close();
   process.exit(0);
 }
