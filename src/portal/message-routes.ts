@@ -105,19 +105,31 @@ export function messageRoutes(hearth: Hearth) {
         const viewer = requireViewer(request);
         const ctx = pageFor(request);
         const s = messageStrings(ctx.locale);
+        // Every name this page shows is audited once, all in one transaction below: one commit
+        // instead of one per name (a clinician's inbox names each patient twice; see
+        // scripts/bench/messaging.ts).
+        const shown = new Map<number, { id: number; role: Role }>();
+        const name = async (id: number) => {
+          const person = getPerson(hearth, id);
+          if (!person) return "";
+          shown.set(id, person);
+          return (await displayName(hearth, id)) ?? "";
+        };
         const threads = [];
         for (const th of threadsOf(hearth, viewer)) {
-          const withName =
-            viewer.role === "clinician" ? await nameOf(viewer.id, th.patientId) : th.clinicianId === null ? s.careTeam : await nameOf(viewer.id, th.clinicianId);
+          const withName = viewer.role === "clinician" ? await name(th.patientId) : th.clinicianId === null ? s.careTeam : await name(th.clinicianId);
           threads.push({ ...th, subject: await subjectOf(hearth, th.id), withName });
         }
-        hearth.audit.append({ actor: `person:${viewer.id}`, action: "message.threads_listed", subject: `person:${viewer.id}`, ownerId: viewer.role === "patient" ? viewer.id : null, outcome: "ok" });
         const options =
           viewer.role === "patient"
             ? careTeamOf(hearth, viewer.id).length
-              ? [{ value: "team", label: s.toCareTeam }, ...(await Promise.all(careTeamOf(hearth, viewer.id).map(async (id) => ({ value: String(id), label: await nameOf(viewer.id, id) }))))]
+              ? [{ value: "team", label: s.toCareTeam }, ...(await Promise.all(careTeamOf(hearth, viewer.id).map(async (id) => ({ value: String(id), label: await name(id) }))))]
               : []
-            : await Promise.all(patientsOf(hearth, viewer.id).map(async (id) => ({ value: String(id), label: await nameOf(viewer.id, id) })));
+            : await Promise.all(patientsOf(hearth, viewer.id).map(async (id) => ({ value: String(id), label: await name(id) })));
+        hearth.db.transaction(() => {
+          for (const person of shown.values()) auditNameShown(hearth, viewer.id, person);
+          hearth.audit.append({ actor: `person:${viewer.id}`, action: "message.threads_listed", subject: `person:${viewer.id}`, ownerId: viewer.role === "patient" ? viewer.id : null, outcome: "ok" });
+        })();
         const status = query.done === "closed" ? html`<p class="notice notice-ok">${s.closedDone}</p>` : undefined;
         const main = html`<h1>${s.title}</h1>
 <p>${viewer.role === "patient" ? s.intro : s.introClinician}</p>
