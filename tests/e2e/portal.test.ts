@@ -21,6 +21,8 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { startTestServer, type TestServer } from "../harness.ts";
 import { firstAdmin, invite } from "../../src/identity/test-client.ts";
+import { addMember, createGroup } from "../../src/clinic/groups.ts";
+import { createSession } from "../../src/clinic/sessions.ts";
 import { axeViolations, describeViolations, launchBrowser, newPerson, type Person } from "./browser.ts";
 
 let server: TestServer;
@@ -367,3 +369,37 @@ test("goals and my data: a goal set and checked in on, its chart; the my-data pa
   await axe(pat.page, "my data");
   expect(axeProblems).toEqual([]);
 }, 120_000);
+
+test("group consent: the group's clinician requires a form; the member is shown what to sign, signs it, then reaches the waiting room", async () => {
+  admin ??= await firstAdmin(server);
+  await admin.get("/admin/consent-forms");
+  await admin.post("/admin/consent-forms", new URLSearchParams({ kind: "group-confidentiality", title: "Group confidentiality agreement", body: "What is said in the group stays in the group." }).toString());
+  const [c, m] = [await person(), await person()];
+  await register(c.page, base + (await invite(admin, "clinician")), "Gail Clinician");
+  await c.page.goto("/invitations");
+  await c.page.locator("#role").selectOption("patient");
+  await c.page.getByRole("button", { name: "Create invitation" }).click();
+  await register(m.page, await c.page.locator("[data-invite-link]").inputValue(), "Max Member");
+  const id = (role: string) => server.hearth.db.query<{ id: number }, [string]>("SELECT id FROM people WHERE role = ? ORDER BY id DESC LIMIT 1").get(role)!.id;
+  const groupId = await createGroup(server.hearth, { name: "Tuesday group", createdBy: id("clinician") });
+  addMember(server.hearth, id("clinician"), groupId, id("patient"), "member");
+  const sessionId = createSession(server.hearth.db, groupId);
+
+  await c.page.goto(`/groups/${groupId}`);
+  await c.page.getByLabel("Group confidentiality agreement").check();
+  await c.page.getByRole("button", { name: "Save required forms" }).click();
+  await c.page.waitForURL(`**/groups/${groupId}#group-consent`);
+  expect(await c.page.getByLabel("Group confidentiality agreement").isChecked()).toBe(true);
+  await axe(c.page, "a group's page with required consent forms");
+
+  await m.page.goto(`/sessions/${sessionId}`);
+  await m.page.getByRole("heading", { name: "Before you join: consent forms" }).waitFor();
+  await axe(m.page, "consent forms to sign before joining");
+  await m.page.getByRole("link", { name: "Group confidentiality agreement" }).click();
+  await m.page.getByRole("button", { name: "Sign with my passkey" }).click();
+  await m.page.getByText("Signed. You can download the signed copy.").waitFor();
+  await m.page.goto(`/sessions/${sessionId}`);
+  await m.page.getByRole("heading", { name: "Waiting room" }).waitFor();
+  expect(await m.page.getByRole("heading", { name: "Before you join: consent forms" }).count()).toBe(0);
+  expect(axeProblems).toEqual([]);
+}, 180_000);
