@@ -6,6 +6,8 @@ test("each capability's audit actions read as what was touched and what was done
   expect(describeAction("en", "message.thread_read")).toBe("Messages: viewed");
   expect(describeAction("en", "consent.pdf_downloaded")).toBe("Consent forms: downloaded");
   expect(describeAction("en", "clinical_note.signed")).toBe("Session notes: signed");
+  expect(describeAction("en", "worksheet.assigned")).toBe("Worksheets: added");
+  expect(describeAction("en", "vitals.device_assigned")).toBe("Vital signs: added");
   expect(describeAction("en", "journal.shared")).toBe("Journal: shared");
   expect(describeAction("en", "journal.unshared")).toBe("Journal: withdrawn or closed");
   expect(describeAction("en", "recording.withdrawn")).toBe("Session recording: withdrawn or closed");

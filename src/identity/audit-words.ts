@@ -21,6 +21,7 @@ const words = defineStrings(
     group_session: "Group session",
     intake: "Intake form",
     journal: "Journal",
+    library: "Content library",
     material: "Session materials",
     measure: "Questionnaires (PHQ-9, GAD-7)",
     message: "Messages",
@@ -57,6 +58,7 @@ const words = defineStrings(
     group_session: "Séance de groupe",
     intake: "Formulaire d'accueil",
     journal: "Journal",
+    library: "Bibliothèque de contenus",
     material: "Documents de séance",
     measure: "Questionnaires (PHQ-9, GAD-7)",
     message: "Messages",
@@ -93,6 +95,7 @@ const words = defineStrings(
     group_session: "Sesión de grupo",
     intake: "Formulario de admisión",
     journal: "Diario",
+    library: "Biblioteca de contenidos",
     material: "Materiales de la sesión",
     measure: "Cuestionarios (PHQ-9, GAD-7)",
     message: "Mensajes",
@@ -121,7 +124,8 @@ type Done = "viewed" | "downloaded" | "added" | "signed" | "shared" | "ended" | 
 const DONE: [RegExp, Done][] = [
   [/(read|listed|shown|opened)$/, "viewed"],
   [/(downloaded|exported)$/, "downloaded"],
-  [/(signed|consented)$/, "signed"],
+  // Whole words: "assigned" (a worksheet, a questionnaire, a device) is not a signature.
+  [/(^|_)(signed|consented)$/, "signed"],
   [/(withdrawn|revoked|removed|closed|refused|declined|ended|archived|unshared|done)$/, "ended"],
   [/shared$/, "shared"],
   [/(created|added|started|given|submitted|sent|uploaded|answered|saved|requested|checked_in|written|invited|raised|commented|assigned|wrapped|placed)$/, "added"],

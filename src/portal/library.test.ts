@@ -12,6 +12,7 @@ import { accept, firstAdmin, invite, type Client } from "../identity/test-client
 import { createSession } from "../identity/sessions.ts";
 import { renderArticle } from "./library-markdown.ts";
 import { parseRange } from "./library-range.ts";
+import { describeAction } from "../identity/audit-words.ts";
 
 let server: TestServer;
 let admin: Client;
@@ -201,5 +202,12 @@ describe("library", () => {
     expect((await admin.post("/admin/library", "")).status).toBe(303);
     await pat.get(`/portal/library/${articleId}`);
     expect(server.hearth.db.query<{ times: number }, []>("SELECT times FROM library_reads").get()!.times).toBe(1);
+
+    // "Who has seen my data" names each library row about Pat in words.
+    const actions = server.hearth.db.query<{ action: string }, [number]>("SELECT DISTINCT action FROM audit_log WHERE owner_id = ? AND action LIKE 'library.%'").all(pat.personId).map((r) => r.action).sort();
+    expect(actions).toEqual(["library.assigned", "library.listed", "library.reads_listed"]);
+    expect(actions.map((a) => describeAction("en", a))).toEqual(["Content library: added", "Content library: viewed", "Content library: viewed"]);
+    expect(describeAction("fr", "library.listed")).toBe("Bibliothèque de contenus : consulté");
+    expect(describeAction("es", "library.listed")).toBe("Biblioteca de contenidos: consultado");
   });
 });

@@ -205,7 +205,7 @@ export function readsSeenBy(hearth: Hearth, clinicianId: number, itemId: number)
     .query<{ patient_id: number; last_read_at: number; times: number }, [number]>("SELECT patient_id, last_read_at, times FROM library_reads WHERE item_id = ? ORDER BY last_read_at DESC")
     .all(itemId)
     .filter((r) => isCarerOf(hearth, clinicianId, r.patient_id));
-  for (const r of rows) hearth.audit.append({ actor: `person:${clinicianId}`, action: "library.reads-viewed", subject: `library:${itemId}`, ownerId: r.patient_id, outcome: "ok" });
+  for (const r of rows) hearth.audit.append({ actor: `person:${clinicianId}`, action: "library.reads_listed", subject: `library:${itemId}`, ownerId: r.patient_id, outcome: "ok" });
   return rows.map((r) => ({ patientId: r.patient_id, lastReadAt: r.last_read_at, times: r.times }));
 }
 
