@@ -395,6 +395,18 @@ test("group consent: the group's clinician requires a form; the member is shown 
   await m.page.goto(`/sessions/${sessionId}`);
   await m.page.getByRole("heading", { name: "Before you join: consent forms" }).waitFor();
   await axe(m.page, "consent forms to sign before joining");
+  for (const ctx of [m.context, c.context]) {
+    await ctx.addCookies([
+      { name: "hearth_theme", value: "dark", url: base },
+      { name: "hearth_text", value: "large", url: base },
+    ]);
+  }
+  await m.page.reload();
+  await m.page.getByRole("heading", { name: "Before you join: consent forms" }).waitFor();
+  await axe(m.page, "consent forms to sign before joining (dark, large text)");
+  await c.page.reload();
+  await c.page.getByRole("heading", { name: "Consent forms required to join" }).waitFor();
+  await axe(c.page, "a group's page with required consent forms (dark, large text)");
   await m.page.getByRole("link", { name: "Group confidentiality agreement" }).click();
   await m.page.getByRole("button", { name: "Sign with my passkey" }).click();
   await m.page.getByText("Signed. You can download the signed copy.").waitFor();
