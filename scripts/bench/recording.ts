@@ -65,7 +65,7 @@ await phase(lead, "recording");
 await Bun.sleep(1000);
 const recording = await cpuOver(SECONDS);
 lead.send({ type: "recording-stop" });
-await until(() => filesOf(world.hearth, g.sessionId).length === PEOPLE, 30_000, "files");
+await until(() => filesOf(world.hearth, g.sessionId).filter((f) => f.finished).length === PEOPLE, 30_000, "files");
 const files = filesOf(world.hearth, g.sessionId);
 const minutes = files.reduce((s, f) => s + f.durationMs, 0) / 60_000;
 const bytes = files.reduce((s, f) => s + f.bytes, 0);

@@ -30,6 +30,8 @@ afterEach(async () => {
 afterAll(() => world.close());
 
 const EBML = Buffer.from([0x1a, 0x45, 0xdf, 0xa3]);
+/** Files sealed shut (rows exist from the moment a file opens). */
+const finished = (sessionId: number) => filesOf(world.hearth, sessionId).filter((f) => f.finished);
 /** What the first test recorded, for the playback tests. */
 let made: { g: GroupFixture; files: RecordingFileRow[] } | null = null;
 const recordings = () => join(world.dataDir, "recordings");
@@ -87,7 +89,7 @@ describe("the recorder", () => {
     await Bun.sleep(1500);
     lead!.send({ type: "recording-stop" });
     const seconds = (Date.now() - began) / 1000;
-    await until(() => filesOf(world.hearth, g.sessionId).length === 2, 15_000, "files recorded");
+    await until(() => finished(g.sessionId).length === 2, 15_000, "files recorded");
     await Bun.sleep(500);
     expect(filesOf(world.hearth, g.sessionId).length).toBe(2); // one file per person for the part, not one per stream
     expect(plaintextWebm(world.dataDir)).toEqual([]);
@@ -145,7 +147,8 @@ describe("the recorder", () => {
     await late.connected();
     late.startMedia();
     // The first part's two files are sealed shut; while paused nothing more is written.
-    await until(() => filesOf(world.hearth, g.sessionId).length === 2, 15_000, "first part's files");
+    await until(() => finished(g.sessionId).length === 2, 15_000, "first part's files");
+    expect(filesOf(world.hearth, g.sessionId).length).toBe(2);
     const onDisk = readdirSync(recordings()).length;
     await Bun.sleep(2000);
     expect(readdirSync(recordings()).length).toBe(onDisk);
@@ -154,9 +157,36 @@ describe("the recorder", () => {
     await phase(lead!, "recording");
     await Bun.sleep(2000);
     lead!.send({ type: "recording-stop" });
-    await until(() => filesOf(world.hearth, g.sessionId).length === 5, 15_000, "second part's files");
+    await until(() => finished(g.sessionId).length === 5, 15_000, "second part's files");
     const second = filesOf(world.hearth, g.sessionId).filter((f) => f.part === 2);
     expect(new Set(second.map((f) => f.personId))).toEqual(new Set([g.clinicianIds[0]!, ...g.memberIds]));
+  }, 60_000);
+
+  test("the SFU worker dies mid-part: what it had written stays known (rows from the moment each file opened, sealed frames on disk, kept and swept), and the new worker records the next part", async () => {
+    const g = await world.group(1);
+    const [lead, member] = await liveRoom(g);
+    lead!.send({ type: "recording-ask" });
+    await member!.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
+    member!.send({ type: "recording-consent", agree: true });
+    await phase(lead!, "recording");
+    await until(() => filesOf(world.hearth, g.sessionId).length === 2, 10_000, "files opened");
+    await Bun.sleep(2000);
+    const worker = world.rooms.load().workers.find((w) => w.rooms > 0 && w.pid !== null)!;
+    process.kill(worker.pid!, "SIGKILL");
+    await until(() => filesOf(world.hearth, g.sessionId).some((f) => f.part === 2), 20_000, "the next part's files");
+    const first = filesOf(world.hearth, g.sessionId).filter((f) => f.part === 1);
+    expect(first.length).toBe(2);
+    for (const f of first) {
+      expect(f.finished).toBe(false);
+      const webm = await openRecording(world.hearth.vault, join(recordings(), `${f.file}.age`));
+      expect(webm.subarray(0, 4)).toEqual(new Uint8Array(EBML));
+    }
+    expect(plaintextWebm(world.dataDir)).toEqual([]);
+    await Bun.sleep(3000);
+    lead!.send({ type: "recording-stop" });
+    await until(() => finished(g.sessionId).filter((f) => f.part === 2).length === 2, 20_000, "the next part sealed");
+    // The new worker recorded media, not just a header.
+    expect(finished(g.sessionId).every((f) => f.part === 2 && f.durationMs > 1000)).toBe(true);
   }, 60_000);
 
   test("playback: the group's facilitator streams it (whole, or any range, opened in memory), every request audited; a member is refused; deletion and retention remove it", async () => {

@@ -35,7 +35,10 @@ export interface RecordTarget {
   recipient: string;
 }
 
-/** One file written, for the main process to record. */
+/**
+ * A file, for the main process to record: once when it opens (finished false: if the worker dies
+ * now, the file is still known, kept and swept) and once when it is sealed shut.
+ */
 export interface RecordedFile {
   request: number;
   part: number;
@@ -44,6 +47,7 @@ export interface RecordedFile {
   startedAt: number;
   durationMs: number;
   bytes: number;
+  finished: boolean;
   ok: boolean;
 }
 
@@ -125,8 +129,12 @@ class MemberFile {
       ok = false;
       log.error("recording file not written", { kind: (err as Error).name });
     }
+    return { ...this.opened(), durationMs: Math.round(this.#durationMs), bytes: this.writer.bytes, finished: true, ok };
+  }
+
+  opened(): RecordedFile {
     const t = this.target;
-    return { request: t.request, part: t.part, member: this.member, file: this.file, startedAt: this.startedAt, durationMs: Math.round(this.#durationMs), bytes: this.writer.bytes, ok };
+    return { request: t.request, part: t.part, member: this.member, file: this.file, startedAt: this.startedAt, durationMs: 0, bytes: 0, finished: false, ok: true };
   }
 }
 
@@ -167,6 +175,7 @@ export class RoomRecorder {
     if (!file) {
       file = new MemberFile(producer.memberId, this.#target);
       this.#files.set(producer.memberId, file);
+      this.report(file.opened());
       // What the member already sends goes into the new file too.
       for (const p of this.router.producers.values()) if (p !== producer && p.memberId === producer.memberId && p.source !== "screen") this.#attach(file, p);
     }

@@ -24,11 +24,13 @@ export interface KeptRecording {
   startedAt: number;
   durationMs: number;
   bytes: number;
+  /** 1 once sealed shut; 0 while written, or left by a worker that died. */
+  finished: number;
   deletedAt: number | null;
 }
 
 const SELECT = `SELECT f.id, f.session_id AS sessionId, s.group_id AS groupId, f.person_id AS personId, f.file, f.started_at AS startedAt,
-  f.duration_ms AS durationMs, f.bytes, f.deleted_at AS deletedAt FROM recording_files f JOIN group_sessions s ON s.id = f.session_id`;
+  f.duration_ms AS durationMs, f.bytes, f.finished, f.deleted_at AS deletedAt FROM recording_files f JOIN group_sessions s ON s.id = f.session_id`;
 
 export function retentionDays(hearth: Hearth, groupId: number): number {
   return hearth.db.query<{ days: number }, [number]>("SELECT days FROM recording_retention WHERE group_id = ?").get(groupId)?.days ?? DEFAULT_RETENTION_DAYS;

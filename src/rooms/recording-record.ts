@@ -114,15 +114,19 @@ export function recordingsDir(hearth: Hearth): string {
   return join(hearth.config.dataDir, "recordings");
 }
 
-/** A file the recorder sealed and closed, linked to its session, request, part and person. */
+/**
+ * A file the recorder opened (its row, so a worker dying mid-part leaves nothing unknown), or
+ * sealed shut (its duration and size). Linked to its session, request, part and person.
+ */
 export function saveFile(hearth: Hearth, sessionId: number, personId: number | null, file: RecordedFile): void {
   hearth.db.transaction(() => {
     const { id } = hearth.db
-      .query<{ id: number }, [number, number, number, number | null, string, number, number, number]>(
-        "INSERT INTO recording_files (session_id, request_id, part, person_id, file, started_at, duration_ms, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+      .query<{ id: number }, [number, number, number, number | null, string, number, number, number, number]>(
+        `INSERT INTO recording_files (session_id, request_id, part, person_id, file, started_at, duration_ms, bytes, finished) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (file) DO UPDATE SET duration_ms = excluded.duration_ms, bytes = excluded.bytes, finished = excluded.finished RETURNING id`,
       )
-      .get(sessionId, file.request, file.part, personId, file.file, file.startedAt, file.durationMs, file.bytes)!;
-    hearth.audit.append({ actor: "system", action: "recording.file_written", subject: `recording_file:${id}`, ownerId: personId, outcome: "ok" });
+      .get(sessionId, file.request, file.part, personId, file.file, file.startedAt, file.durationMs, file.bytes, file.finished ? 1 : 0)!;
+    hearth.audit.append({ actor: "system", action: file.finished ? "recording.file_written" : "recording.file_opened", subject: `recording_file:${id}`, ownerId: personId, outcome: "ok" });
   }).immediate();
 }
 
@@ -135,12 +139,15 @@ export interface RecordingFileRow {
   startedAt: number;
   durationMs: number;
   bytes: number;
+  finished: boolean;
 }
 
+/** The session's recording files; `finished` only once sealed shut (an open one, or one a dead worker left, is not). */
 export function filesOf(hearth: Hearth, sessionId: number): RecordingFileRow[] {
   return hearth.db
-    .query<RecordingFileRow, [number]>(
-      "SELECT id, request_id AS requestId, part, person_id AS personId, file, started_at AS startedAt, duration_ms AS durationMs, bytes FROM recording_files WHERE session_id = ? ORDER BY id",
+    .query<Omit<RecordingFileRow, "finished"> & { finished: number }, [number]>(
+      "SELECT id, request_id AS requestId, part, person_id AS personId, file, started_at AS startedAt, duration_ms AS durationMs, bytes, finished FROM recording_files WHERE session_id = ? ORDER BY id",
     )
-    .all(sessionId);
+    .all(sessionId)
+    .map((r) => ({ ...r, finished: r.finished === 1 }));
 }

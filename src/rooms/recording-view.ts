@@ -59,7 +59,7 @@ function recordingsSection(hearth: Hearth, locale: Locale, sessionId: number, re
       return html`<li>${fill(s.fileDeleted, { name, time: time(f.startedAt), deleted: time(f.deletedAt ?? keptUntil(hearth, f)) })}</li>`;
     }
     const url = recordingFilePath(session.groupId, sessionId, f.id);
-    const label = fill(s.fileOf, { name, time: time(f.startedAt), duration: duration(f.durationMs) });
+    const label = fill(f.finished ? s.fileOf : s.fileUnfinished, { name, time: time(f.startedAt), duration: duration(f.durationMs) });
     return html`<li><p id="recording-${i + 1}">${label}</p><video controls preload="none" src="${url}" aria-labelledby="recording-${i + 1}"></video>
 <p class="hint">${fill(s.keptUntil, { date: time(keptUntil(hearth, f)) })}</p>
 <details><summary>${s.deleteFile}</summary><form method="post" action="${url}/delete"><p>${s.deleteConfirm}</p><button type="submit" class="danger" aria-describedby="recording-${i + 1}">${s.deleteFile}</button></form></details></li>`;

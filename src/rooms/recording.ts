@@ -79,7 +79,6 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
 
   /** The media sealed a file written under a part this feature allowed: it joins the record. */
   recorded(file: RecordedFile): void {
-    if (!file.ok) return;
     saveFile(this.ctx.hearth, this.ctx.sessionId, this.#people.get(file.member) ?? null, file);
   }
 

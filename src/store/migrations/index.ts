@@ -33,6 +33,7 @@ import safetyGuests from "./0062_safety_guests.sql" with { type: "text" };
 import recordingConsent from "./0063_recording_consent.sql" with { type: "text" };
 import recordingFiles from "./0064_recording_files.sql" with { type: "text" };
 import recordingKeeping from "./0065_recording_keeping.sql" with { type: "text" };
+import recordingUnfinished from "./0066_recording_unfinished.sql" with { type: "text" };
 import recordMeasures from "./0070_record_measures.sql" with { type: "text" };
 import recordNotes from "./0071_record_notes.sql" with { type: "text" };
 import recordBilling from "./0072_record_billing.sql" with { type: "text" };
@@ -77,6 +78,7 @@ export const migrations: Migration[] = [
   { name: "0063_recording_consent", sql: recordingConsent },
   { name: "0064_recording_files", sql: recordingFiles },
   { name: "0065_recording_keeping", sql: recordingKeeping },
+  { name: "0066_recording_unfinished", sql: recordingUnfinished },
   { name: "0070_record_measures", sql: recordMeasures },
   { name: "0071_record_notes", sql: recordNotes },
   { name: "0072_record_billing", sql: recordBilling },
