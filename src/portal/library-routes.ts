@@ -13,10 +13,10 @@ import { readGroupsOf } from "../clinic/groups.ts";
 import { patientsOf } from "./messages.ts";
 import { libraryStrings } from "./library-strings.ts";
 import { parseRange, sliceStream } from "./library-range.ts";
-import { assignForm, itemBody, itemList, kindLabel, tagFilter, tagsForm, trackingNotice, uploadForm, writeForm } from "./library-views.ts";
+import { assignForm, itemBody, itemList, kindLabel, removeForm, tagFilter, tagsForm, trackingNotice, uploadForm, writeForm } from "./library-views.ts";
 import {
   BODY_MAX, LIBRARY_MAX_BYTES, LibraryError, TAG_MAX, TAGS_MAX, TITLE_MAX, addArticle, addLibraryFile, assign, assignmentsSeenBy, itemById, libraryItems, mayOpen, noteRead,
-  openLibraryFile, parseTags, readingTracked, readsSeenBy, recommendedFor, setReadingTracked, setTags,
+  openLibraryFile, parseTags, readingTracked, readsSeenBy, recommendedFor, removeItem, setReadingTracked, setTags, unassign,
 } from "./library.ts";
 
 /**
@@ -31,6 +31,8 @@ const CLINICIANS: RoutePolicy = { allow: ["clinician"] };
 const ADMINS: RoutePolicy = { allow: ["admin"] };
 /** One item: every clinician, and a patient it is recommended to (library.ts mayOpen, registered below). */
 const ITEM: RoutePolicy = { allow: ["patient", "clinician"], item: { kind: "item", param: "id", of: "library" } };
+const CLINICIAN_ITEM: RoutePolicy = { allow: ["clinician"], item: { kind: "item", param: "id", of: "library" } };
+const TARGET = t.Object({ patientId: t.Optional(t.String({ maxLength: 12 })), groupId: t.Optional(t.String({ maxLength: 12 })), _csrf: t.Optional(t.String()) });
 const MB = LIBRARY_MAX_BYTES / (1024 * 1024);
 const ID = t.Object({ id: t.Numeric({ minimum: 1 }) });
 
@@ -60,7 +62,13 @@ const back = (location: string) => new Response(null, { status: 303, headers: { 
 
 export function libraryRoutes(hearth: Hearth) {
   provideItemAccess(hearth, "library", (viewer, id) => (!itemById(hearth, id) ? "missing" : mayOpen(hearth, viewer, id) ? "ok" : "refused"));
-  extendNav(hearth, "portal-library", (locale, role) => (role === "patient" || role === "clinician" ? [{ href: "/portal/library", label: libraryStrings(locale).navLibrary }] : []));
+  extendNav(hearth, "portal-library", (locale, role) =>
+    role === "patient" || role === "clinician"
+      ? [{ href: "/portal/library", label: libraryStrings(locale).navLibrary }]
+      : role === "admin"
+        ? [{ href: "/admin/library", label: libraryStrings(locale).settingsTitle }]
+        : [],
+  );
 
   const page = (request: Request, title: string, main: Html, status?: Html, scripts?: string[]) =>
     htmlResponse(layout(pageFor(request), title, main, { status, scripts }), 200, { "cache-control": "no-store" });
@@ -86,7 +94,7 @@ export function libraryRoutes(hearth: Hearth) {
         const viewer = requireViewer(request);
         const { locale } = pageFor(request);
         const s = libraryStrings(locale);
-        const status = query.added ? html`<p class="notice notice-ok">${s.added}</p>` : undefined;
+        const status = query.added || query.removed ? html`<p class="notice notice-ok">${query.removed ? s.removed : s.added}</p>` : undefined;
         if (viewer.role === "patient") {
           const items = recommendedFor(hearth, viewer.id, viewer.id);
           const main = html`<h1>${s.title}</h1>${trackingNotice(locale, readingTracked(hearth))}
@@ -101,7 +109,7 @@ ${itemList(locale, tag ? all.filter((i) => i.tags.includes(tag)) : all, s.noneCl
 ${writeForm(locale)}${uploadForm(locale)}`;
         return page(request, s.title, main, status, ["document-upload.js"]);
       },
-      { query: t.Object({ tag: t.Optional(t.String({ maxLength: TAG_MAX })), added: t.Optional(t.String()) }), detail: policy(PEOPLE) },
+      { query: t.Object({ tag: t.Optional(t.String({ maxLength: TAG_MAX })), added: t.Optional(t.String()), removed: t.Optional(t.String()) }), detail: policy(PEOPLE) },
     )
     .post(
       "/portal/library/articles",
@@ -151,21 +159,25 @@ ${writeForm(locale)}${uploadForm(locale)}`;
           const patients = await Promise.all(patientsOf(hearth, viewer.id).map(async (id) => ({ id, name: await nameOf(viewer.id, id) })));
           const groups = (await readGroupsOf(hearth, viewer.id, ["clinician"])).map((g) => ({ id: g.id, name: g.name }));
           const seen = assignmentsSeenBy(hearth, viewer.id, item.id);
-          const assignedTo = [...groups.filter((g) => seen.groupIds.includes(g.id)).map((g) => g.name), ...patients.filter((p) => seen.patientIds.includes(p.id)).map((p) => p.name)];
+          const assignedTo = [
+            ...groups.filter((g) => seen.groupIds.includes(g.id)).map((g) => ({ field: "groupId" as const, id: g.id, name: g.name })),
+            ...patients.filter((p) => seen.patientIds.includes(p.id)).map((p) => ({ field: "patientId" as const, id: p.id, name: p.name })),
+          ];
           const reads = tracked ? readsSeenBy(hearth, viewer.id, item.id) : [];
           const readers = await Promise.all(reads.map(async (r) => fill(s.readsLine, { name: await nameOf(viewer.id, r.patientId), times: r.times, when: formatDateTime(locale, r.lastReadAt) })));
           staff = html`${tagsForm(locale, item)}${assignForm(locale, item, patients, groups, assignedTo)}
 <section class="card" aria-labelledby="library-reads"><h2 id="library-reads">${s.readsTitle}</h2>
-${!tracked ? html`<p>${s.readsOff}</p>` : readers.length ? html`<ul>${readers.map((r) => html`<li>${r}</li>`)}</ul>` : html`<p>${s.readsNone}</p>`}</section>`;
+${!tracked ? html`<p>${s.readsOff}</p>` : readers.length ? html`<ul>${readers.map((r) => html`<li>${r}</li>`)}</ul>` : html`<p>${s.readsNone}</p>`}</section>
+${removeForm(locale, item)}`;
         }
-        const note = query.added ? s.added : query.assigned ? s.assigned : query.tagged ? s.tagged : "";
+        const note = query.added ? s.added : query.assigned ? s.assigned : query.tagged ? s.tagged : query.unassigned ? s.unassigned : "";
         const status = note ? html`<p class="notice notice-ok">${note}</p>` : undefined;
         const main = html`<p><a href="/portal/library">${s.back}</a></p><h1>${item.title}</h1>
 <p class="muted">${kindLabel(locale, item)}${item.tags.length ? html` · ${fill(s.tagsLabel, { tags: item.tags.join(", ") })}` : ""}</p>
 ${viewer.role === "patient" ? trackingNotice(locale, tracked) : ""}${itemBody(locale, item)}${staff}`;
         return page(request, item.title, main, status);
       },
-      { params: ID, query: t.Object({ added: t.Optional(t.String()), assigned: t.Optional(t.String()), tagged: t.Optional(t.String()) }), detail: policy(ITEM) },
+      { params: ID, query: t.Object({ added: t.Optional(t.String()), assigned: t.Optional(t.String()), tagged: t.Optional(t.String()), unassigned: t.Optional(t.String()) }), detail: policy(ITEM) },
     )
     .get(
       "/portal/library/:id/file",
@@ -205,7 +217,7 @@ ${viewer.role === "patient" ? trackingNotice(locale, tracked) : ""}${itemBody(lo
         if (!setTags(hearth, viewer.id, params.id, tags)) throw new HttpError(404, libraryStrings(locale).checkTitle, libraryStrings(locale).gone);
         return back(`/portal/library/${params.id}?tagged=1`);
       },
-      { params: ID, body: t.Object({ tags: t.Optional(t.String({ maxLength: 1000 })), _csrf: t.Optional(t.String()) }), detail: policy(CLINICIANS) },
+      { params: ID, body: t.Object({ tags: t.Optional(t.String({ maxLength: 1000 })), _csrf: t.Optional(t.String()) }), detail: policy(CLINICIAN_ITEM) },
     )
     .post(
       "/portal/library/:id/assign",
@@ -222,7 +234,32 @@ ${viewer.role === "patient" ? trackingNotice(locale, tracked) : ""}${itemBody(lo
         });
         return back(`/portal/library/${params.id}?assigned=1`);
       },
-      { params: ID, body: t.Object({ patientId: t.Optional(t.String({ maxLength: 12 })), groupId: t.Optional(t.String({ maxLength: 12 })), _csrf: t.Optional(t.String()) }), detail: policy(CLINICIANS) },
+      { params: ID, body: TARGET, detail: policy(CLINICIAN_ITEM) },
+    )
+    .post(
+      "/portal/library/:id/unassign",
+      async ({ request, params, body }) => {
+        const viewer = requireViewer(request);
+        const { locale } = pageFor(request);
+        const patientId = Number(body.patientId || 0);
+        const groupId = Number(body.groupId || 0);
+        await checked(locale, () => {
+          if (patientId > 0) unassign(hearth, viewer.id, params.id, { patientId });
+          else if (groupId > 0) unassign(hearth, viewer.id, params.id, { groupId });
+          else throw new LibraryError("target", "invalid");
+        });
+        return back(`/portal/library/${params.id}?unassigned=1`);
+      },
+      { params: ID, body: TARGET, detail: policy(CLINICIAN_ITEM) },
+    )
+    .post(
+      "/portal/library/:id/remove",
+      ({ request, params }) => {
+        removeItem(hearth, requireViewer(request).id, params.id);
+        return back("/portal/library?removed=1");
+      },
+      // Removing needs the box ticked: a bare request changes nothing.
+      { params: ID, body: t.Object({ confirm: t.Literal("yes"), _csrf: t.Optional(t.String()) }), detail: policy(CLINICIAN_ITEM) },
     )
     .get(
       "/admin/library",

@@ -69,6 +69,13 @@ export function uploadForm(locale: Locale): Html {
 <div class="actions"><button type="submit">${s.upload}</button></div></form></section>`;
 }
 
+export function removeForm(locale: Locale, item: LibraryItem): Html {
+  const s = libraryStrings(locale);
+  return html`<section class="card" aria-labelledby="library-remove"><h2 id="library-remove">${s.removeTitle}</h2><p>${s.removeIntro}</p>
+<form method="post" action="/portal/library/${item.id}/remove"><p><input id="library-remove-confirm" name="confirm" type="checkbox" value="yes" required> <label for="library-remove-confirm">${s.removeConfirm}</label></p>
+<div class="actions"><button type="submit" class="danger">${s.removeTitle}</button></div></form></section>`;
+}
+
 export function tagsForm(locale: Locale, item: LibraryItem): Html {
   const s = libraryStrings(locale);
   return html`<section class="card" aria-labelledby="library-tags"><h2 id="library-tags">${s.tagsTitle}</h2>
@@ -77,10 +84,23 @@ export function tagsForm(locale: Locale, item: LibraryItem): Html {
 <div class="actions"><button type="submit">${s.saveTags}</button></div></form></section>`;
 }
 
-export function assignForm(locale: Locale, item: LibraryItem, patients: { id: number; name: string }[], groups: { id: number; name: string }[], assignedTo: string[]): Html {
+/** Whom it is recommended to now (each with a button to stop), and the form to recommend it further. */
+export function assignForm(
+  locale: Locale,
+  item: LibraryItem,
+  patients: { id: number; name: string }[],
+  groups: { id: number; name: string }[],
+  assignedTo: { field: "patientId" | "groupId"; id: number; name: string }[],
+): Html {
   const s = libraryStrings(locale);
   return html`<section class="card" aria-labelledby="library-assign"><h2 id="library-assign">${s.assignTitle}</h2>
-<h3>${s.assignedTo}</h3>${assignedTo.length ? html`<ul>${assignedTo.map((n) => html`<li>${n}</li>`)}</ul>` : html`<p>${s.assignedToNone}</p>`}
+<h3>${s.assignedTo}</h3>${
+    assignedTo.length
+      ? html`<ul>${assignedTo.map(
+          (a) => html`<li>${a.name} <form method="post" action="/portal/library/${item.id}/unassign" class="inline"><input type="hidden" name="${a.field}" value="${a.id}"><button type="submit" class="secondary" aria-label="${fill(s.stopRecommending, { name: a.name })}">${s.stop}</button></form></li>`,
+        )}</ul>`
+      : html`<p>${s.assignedToNone}</p>`
+  }
 <form method="post" action="/portal/library/${item.id}/assign">
 <label for="assign-patient">${s.assignPatient}</label><select id="assign-patient" name="patientId"><option value="">${s.choose}</option>${patients.map((p) => html`<option value="${p.id}">${p.name}</option>`)}</select>
 <label for="assign-group">${s.assignGroup}</label><select id="assign-group" name="groupId"><option value="">${s.choose}</option>${groups.map((g) => html`<option value="${g.id}">${g.name}</option>`)}</select>

@@ -181,7 +181,28 @@ describe("library", () => {
     expect((await pat.post(`/portal/library/${articleId}/assign`, `patientId=${quinn.personId}`)).status).toBe(403);
     expect((await admin.get("/portal/library")).status).toBe(403);
     expect((await fetchFile(admin.personId, videoId)).status).toBe(403);
+    expect((await omar.post(`/portal/library/${articleId}/unassign`, `groupId=${groupId}`)).status).toBe(403);
+    expect((await pat.post(`/portal/library/${articleId}/remove`, "confirm=yes")).status).toBe(403);
   }, 30_000);
+
+  test("a recommendation can be stopped, and a removed item reaches nobody", async () => {
+    const extra = await cleo.post("/portal/library/articles", new URLSearchParams({ title: "Short-lived", body: "Soon gone." }).toString());
+    const id = idFrom(extra.headers.location);
+    await cleo.post(`/portal/library/${id}/assign`, `patientId=${pat.personId}`);
+    expect((await pat.get(`/portal/library/${id}`)).status).toBe(200);
+    expect((await cleo.get(`/portal/library/${id}`)).text).toContain("Stop recommending to Pat Patient");
+    expect((await cleo.post(`/portal/library/${id}/unassign`, `patientId=${pat.personId}`)).status).toBe(303);
+    expect((await pat.get(`/portal/library/${id}`)).status).toBe(403);
+    expect((await pat.get("/portal/library")).text).not.toContain("Short-lived");
+
+    await cleo.post(`/portal/library/${id}/assign`, `patientId=${pat.personId}`);
+    expect((await cleo.post(`/portal/library/${id}/remove`, "")).status).toBe(400); // the box not ticked: nothing removed
+    expect((await pat.get(`/portal/library/${id}`)).status).toBe(200);
+    expect((await cleo.post(`/portal/library/${id}/remove`, "confirm=yes")).status).toBe(303);
+    expect((await pat.get(`/portal/library/${id}`)).status).toBe(404);
+    expect((await cleo.get(`/portal/library/${id}`)).status).toBe(404);
+    expect((await pat.get("/portal/library")).text).not.toContain("Short-lived");
+  });
 
   test("reading is recorded only once the admin turns it on, and the patient is told", async () => {
     const reads = () => server.hearth.db.query<{ n: number }, []>("SELECT count(*) AS n FROM library_reads").get()!.n;
@@ -205,8 +226,8 @@ describe("library", () => {
 
     // "Who has seen my data" names each library row about Pat in words.
     const actions = server.hearth.db.query<{ action: string }, [number]>("SELECT DISTINCT action FROM audit_log WHERE owner_id = ? AND action LIKE 'library.%'").all(pat.personId).map((r) => r.action).sort();
-    expect(actions).toEqual(["library.assigned", "library.listed", "library.reads_listed"]);
-    expect(actions.map((a) => describeAction("en", a))).toEqual(["Content library: added", "Content library: viewed", "Content library: viewed"]);
+    expect(actions).toEqual(["library.assigned", "library.listed", "library.reads_listed", "library.recommendation_removed"]);
+    expect(actions.map((a) => describeAction("en", a))).toEqual(["Content library: added", "Content library: viewed", "Content library: viewed", "Content library: withdrawn or closed"]);
     expect(describeAction("fr", "library.listed")).toBe("Bibliothèque de contenus : consulté");
     expect(describeAction("es", "library.listed")).toBe("Biblioteca de contenidos: consultado");
   });

@@ -167,6 +167,24 @@ export function assign(hearth: Hearth, by: number, itemId: number, to: { patient
   hearth.audit.append({ actor: `person:${by}`, action: "library.assigned", subject: `library:${itemId}`, ownerId: null, outcome: "ok" });
 }
 
+/** Stops recommending an item to a patient or a group, under the same rule as recommending it. */
+export function unassign(hearth: Hearth, by: number, itemId: number, to: { patientId: number } | { groupId: number }): boolean {
+  const patient = "patientId" in to;
+  if (patient ? !isCarerOf(hearth, by, to.patientId) : partIn(hearth.db, to.groupId, by) !== "clinician") throw new LibraryError("target", "invalid");
+  const done = hearth.db
+    .query(`DELETE FROM library_assignments WHERE item_id = ? AND ${patient ? "patient_id" : "group_id"} = ?`)
+    .run(itemId, patient ? to.patientId : to.groupId).changes === 1;
+  if (done) hearth.audit.append({ actor: `person:${by}`, action: "library.recommendation_removed", subject: `library:${itemId}`, ownerId: patient ? to.patientId : null, outcome: "ok" });
+  return done;
+}
+
+/** Takes an item out of the library (kept, as materials are, for the audit trail; nobody reaches it any more). */
+export function removeItem(hearth: Hearth, by: number, itemId: number): boolean {
+  const done = hearth.db.query("UPDATE library_items SET removed_at = ? WHERE id = ? AND removed_at IS NULL").run(hearth.now(), itemId).changes === 1;
+  if (done) hearth.audit.append({ actor: `person:${by}`, action: "library.removed", subject: `library:${itemId}`, ownerId: null, outcome: "ok" });
+  return done;
+}
+
 /** To whom an item is recommended, limited to the patients and groups this clinician cares for or runs. */
 export function assignmentsSeenBy(hearth: Hearth, clinicianId: number, itemId: number): { patientIds: number[]; groupIds: number[] } {
   const rows = hearth.db.query<{ patient_id: number | null; group_id: number | null }, [number]>("SELECT patient_id, group_id FROM library_assignments WHERE item_id = ? ORDER BY id").all(itemId);

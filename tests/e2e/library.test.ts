@@ -60,6 +60,8 @@ test("a clinician adds and recommends an article and a video; the patient reads 
   await clinician.getByLabel("To a patient").selectOption({ label: "Pat Patient" });
   await clinician.getByRole("button", { name: "Recommend" }).click();
   await clinician.getByText("Recommended.", { exact: true }).waitFor();
+  await clinician.getByRole("button", { name: "Stop recommending to Pat Patient" }).waitFor();
+  await axe(clinician, "video (clinician, recommended, with stop and remove)");
 
   const patient = await signedInPage(browser, server, pat.personId);
   const ranges: number[] = [];
