@@ -189,6 +189,19 @@ describe("the recorder", () => {
     expect(finished(g.sessionId).every((f) => f.part === 2 && f.durationMs > 1000)).toBe(true);
   }, 60_000);
 
+  test("the session ends while recording: the room closes, and its last files are still sealed shut and recorded", async () => {
+    const g = await world.group(1);
+    const [lead, member] = await liveRoom(g);
+    lead!.send({ type: "recording-ask" });
+    await member!.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
+    member!.send({ type: "recording-consent", agree: true });
+    await phase(lead!, "recording");
+    await Bun.sleep(2000);
+    lead!.send({ type: "end" });
+    await until(() => finished(g.sessionId).length === 2, 20_000, "the last files sealed after the room closed");
+    expect(finished(g.sessionId).every((f) => f.durationMs > 1000)).toBe(true);
+  }, 60_000);
+
   test("playback: the group's facilitator streams it (whole, or any range, opened in memory), every request audited; a member is refused; deletion and retention remove it", async () => {
     const { g, files } = made!;
     const f = files[0]!;

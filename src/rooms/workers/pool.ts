@@ -41,6 +41,8 @@ export interface MediaHost {
   close(): Promise<void>;
 }
 
+/** How long a closed room's last recording files may take to be sealed shut and reported. */
+const CLOSING_REPORTS_MS = 30_000;
 /** A worker needs room for its peers: at least this many ports of HEARTH_RTC_PORTS each. */
 const MIN_PORTS_PER_WORKER = 10;
 
@@ -170,6 +172,7 @@ type WorkerSettings = Omit<RtcSettings, "stun"> & { stun: string | null };
 /** One SFU worker process, spawned when its first room arrives and replaced when it dies. */
 class SfuWorker {
   readonly rooms = new Map<number, WorkerRoom>();
+  readonly #closing = new Map<number, MediaListener>();
   #proc: Subprocess | null = null;
   #ready = false;
   #queue: ToWorker[] = [];
@@ -208,7 +211,11 @@ class SfuWorker {
   }
 
   forget(room: WorkerRoom): void {
-    if (this.rooms.get(room.room) === room) this.rooms.delete(room.room);
+    if (this.rooms.get(room.room) !== room) return;
+    this.rooms.delete(room.room);
+    // A closed room's recorder still seals its last files shut: their reports have somewhere to go.
+    this.#closing.set(room.room, room.listener);
+    setTimeout(() => this.#closing.get(room.room) === room.listener && this.#closing.delete(room.room), CLOSING_REPORTS_MS).unref();
   }
 
   /** Sends now, or once the worker is up; false while a dead worker waits to be replaced (its rooms start over then). */
@@ -260,7 +267,7 @@ class SfuWorker {
       case "speaking":
         return this.rooms.get(msg.room)?.listener.speaking(msg.member, msg.speaking);
       case "recorded":
-        return this.rooms.get(msg.room)?.listener.recorded?.(msg.file);
+        return (this.rooms.get(msg.room)?.listener ?? this.#closing.get(msg.room))?.recorded?.(msg.file);
       case "reply": {
         const pending = this.#pending.get(msg.req);
         this.#pending.delete(msg.req);
