@@ -100,12 +100,12 @@ describe("backup and restore", () => {
     expect(statSync(join(into, "tls", "ca.pem")).mode & 0o777).toBe(0o600);
   });
 
-  test("sealed files (materials, documents) travel with the backup and open with the restored key", async () => {
+  test("sealed files (materials, documents, library) travel with the backup and open with the restored key", async () => {
     const pdf = new Uint8Array(300_000);
     pdf.set(new TextEncoder().encode("%PDF-1.4\n"));
     for (let i = 9; i < pdf.length; i++) pdf[i] = (i * 7) & 0xff;
     const sealed: { dir: string; blob: string; key: Uint8Array }[] = [];
-    for (const folder of ["materials", "documents"]) {
+    for (const folder of ["materials", "documents", "library"]) {
       const d = join(hearth.config.dataDir, folder);
       const f = await sealFileStream(hearth, d, new Blob([pdf]).stream());
       sealed.push({ dir: folder, blob: f.blob, key: f.sealedKey });

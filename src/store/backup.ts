@@ -39,8 +39,8 @@ const KEY_FILES = ["identity", "identity.locked", "identity.next", "identity.nex
 // Named here rather than imported: the store reads these files, it does not manage them.
 const TLS_FILES = ["ca.pem", "ca.crt", "server.pem"];
 const SECRET_DIRS = { keys: KEY_FILES, tls: TLS_FILES } as const;
-/** Folders of sealed files (clinic/materials, portal/documents), kept as they are on disk. */
-const FILE_DIRS = ["materials", "documents", "recordings"] as const;
+/** Folders of sealed files (clinic/materials, portal/documents, recordings, portal/library), kept as they are on disk. */
+const FILE_DIRS = ["materials", "documents", "recordings", "library"] as const;
 const FILE_ENTRY = new RegExp(`^(${FILE_DIRS.join("|")})/[0-9a-f-]{36}\\.age$`);
 const ALLOWED = new Set([
   MANIFEST,
