@@ -69,6 +69,8 @@ export function decide(hearth: Hearth, adminId: number, request: ErasureRequest,
     db.query("DELETE FROM goal_checkins WHERE goal_id IN (SELECT id FROM goals WHERE patient_id = ?)").run(p);
     db.query("DELETE FROM goals WHERE patient_id = ?").run(p);
     db.query("UPDATE worksheet_assignments SET answers = NULL, status = 'assigned', submitted_at = NULL WHERE patient_id = ?").run(p);
+    // What they opened in the library, if the clinic recorded it (what was recommended stays: the clinicians' record).
+    db.query("DELETE FROM library_reads WHERE patient_id = ?").run(p);
     // A message that carried one of them keeps its words (the file's title), not the file.
     db.query("UPDATE messages SET document_id = NULL WHERE document_id IN (SELECT id FROM portal_documents WHERE patient_id = ?1 AND uploaded_by = ?1)").run(p);
     for (const r of db.query<{ blob: string }, [number, number]>("SELECT blob FROM portal_documents WHERE patient_id = ? AND uploaded_by = ?").all(p, p)) blobs.push(r.blob);

@@ -13,6 +13,7 @@ import { createSession } from "../identity/sessions.ts";
 import { renderArticle } from "./library-markdown.ts";
 import { parseRange } from "./library-range.ts";
 import { describeAction } from "../identity/audit-words.ts";
+import { decide, requestById, requestErasure } from "./erasure.ts";
 
 let server: TestServer;
 let admin: Client;
@@ -230,5 +231,10 @@ describe("library", () => {
     expect(actions.map((a) => describeAction("en", a))).toEqual(["Content library: added", "Content library: viewed", "Content library: viewed", "Content library: withdrawn or closed"]);
     expect(describeAction("fr", "library.listed")).toBe("Bibliothèque de contenus : consulté");
     expect(describeAction("es", "library.listed")).toBe("Biblioteca de contenidos: consultado");
+
+    // An erasure the admin grants takes the reading record with it; the recommendations stay.
+    expect(decide(server.hearth, admin.personId, requestById(server.hearth, requestErasure(server.hearth, pat.personId))!, "erased", "")).toBe(true);
+    expect(reads()).toBe(0);
+    expect((await pat.get("/portal/library")).text).toContain("Sleep hygiene");
   });
 });
