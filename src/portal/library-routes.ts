@@ -8,7 +8,7 @@ import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
 import { policy, provideItemAccess, type RoutePolicy } from "../identity/policy.ts";
 import { requireViewer } from "../identity/guard.ts";
 import { auditNameShown, displayName, getPerson } from "../identity/people.ts";
-import { extendNav } from "../identity/extensions.ts";
+import { extendHome, extendNav } from "../identity/extensions.ts";
 import { readGroupsOf } from "../clinic/groups.ts";
 import { patientsOf } from "./messages.ts";
 import { libraryStrings } from "./library-strings.ts";
@@ -86,6 +86,16 @@ export function libraryRoutes(hearth: Hearth) {
     if (!item) throw new HttpError(404, libraryStrings(pageFor(request).locale).checkTitle, libraryStrings(pageFor(request).locale).gone);
     return { viewer, item };
   }
+
+  // A patient's home shows the newest of what is recommended to them.
+  extendHome(hearth, "portal-library", (_request, viewer, locale) => {
+    if (viewer.role !== "patient") return null;
+    const items = recommendedFor(hearth, viewer.id, viewer.id);
+    if (!items.length) return null;
+    const s = libraryStrings(locale);
+    return html`<section class="card" aria-labelledby="home-library"><h2 id="home-library">${s.recommended}</h2>
+${itemList(locale, items.slice(0, 3), s.none)}<p><a href="/portal/library">${s.seeAll}</a></p></section>`;
+  });
 
   return new Elysia({ name: "portal-library" })
     .get(

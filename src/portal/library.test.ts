@@ -157,6 +157,10 @@ describe("library", () => {
     // Cleo recommends the article to her group and the video to Pat alone.
     expect((await cleo.post(`/portal/library/${articleId}/assign`, `groupId=${groupId}`)).status).toBe(303);
     expect((await cleo.post(`/portal/library/${videoId}/assign`, `patientId=${pat.personId}`)).status).toBe(303);
+    const home = await pat.get("/");
+    expect(home.text).toContain("Recommended for you");
+    expect(home.text).toContain("Breathing — a guided video");
+    expect((await quinn.get("/")).text).not.toContain("Recommended for you");
     const mine = await pat.get("/portal/library");
     expect(mine.text).toContain("Recommended for you");
     expect(mine.text).toContain("Sleep hygiene");

@@ -68,6 +68,9 @@ test("a clinician adds and recommends an article and a video; the patient reads 
   patient.on("response", (r) => {
     if (r.url().endsWith("/file")) ranges.push(r.status());
   });
+  await patient.goto("/");
+  await patient.getByRole("heading", { name: "Recommended for you" }).waitFor();
+  await axe(patient, "home with recommendations (patient)");
   await patient.goto("/portal/library");
   await patient.getByRole("heading", { name: "Recommended for you" }).waitFor();
   await patient.getByText("The clinic does not record what you open here.").waitFor();
