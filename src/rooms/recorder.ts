@@ -83,13 +83,13 @@ class MemberFile {
   constructor(
     readonly member: number,
     readonly target: RecordTarget,
+    /** A video track only when the member sends a camera: werift's writer holds everything until a video keyframe. */
+    readonly withVideo: boolean,
   ) {
     this.writer = new SealedRecordingWriter(join(target.dir, `${this.file}.age`), target.recipient);
+    const audio = { kind: "audio", codec: "OPUS", clockRate: 48000, trackNumber: AUDIO_TRACK } as const;
     this.webm = new WebmCallback(
-      [
-        { kind: "video", codec: "VP8", clockRate: 90000, trackNumber: VIDEO_TRACK, width: 640, height: 480 },
-        { kind: "audio", codec: "OPUS", clockRate: 48000, trackNumber: AUDIO_TRACK },
-      ],
+      withVideo ? [{ kind: "video", codec: "VP8", clockRate: 90000, trackNumber: VIDEO_TRACK, width: 640, height: 480 }, audio] : [audio],
       { duration: PLACEHOLDER_DURATION_MS },
     );
     // werift's own chain, as its MediaRecorder builds it (without RTCP sender reports: RTP time).
@@ -121,6 +121,10 @@ class MemberFile {
   async finish(): Promise<RecordedFile> {
     this.video.stop();
     this.audio.stop();
+    // A track that never started (no keyframe, a muted microphone) sends werift's writer no end:
+    // once what was in flight is through, it is closed here, with the real duration.
+    await Promise.race([this.#eol, Bun.sleep(250)]);
+    if (this.#header === null) this.webm.stop();
     await Promise.race([this.#eol, Bun.sleep(5000)]);
     let ok = true;
     try {
@@ -168,12 +172,14 @@ export class RoomRecorder {
     if (!this.#target || producer.source === "screen") return;
     let file = this.#files.get(producer.memberId);
     if (file?.producers.has(producer)) return;
-    if (file && [...file.producers].some((p) => p.source === producer.source)) {
+    // The same stream started again, or a camera came to a file made without video: a new stretch.
+    if (file && ([...file.producers].some((p) => p.source === producer.source) || (producer.kind === "video" && !file.withVideo))) {
       this.#close(producer.memberId);
       file = undefined;
     }
     if (!file) {
-      file = new MemberFile(producer.memberId, this.#target);
+      const camera = [...this.router.producers.values()].some((p) => p.memberId === producer.memberId && p.source === "camera");
+      file = new MemberFile(producer.memberId, this.#target, camera);
       this.#files.set(producer.memberId, file);
       this.report(file.opened());
       // What the member already sends goes into the new file too.
@@ -196,6 +202,7 @@ export class RoomRecorder {
     if (file.producers.has(producer)) return;
     file.producers.add(producer);
     const video = producer.kind === "video";
+    if (video && !file.withVideo) return;
     const consumer = this.router.subscribe(producer, RECORDER_SUBSCRIBER, () => new RecorderSink(video ? file.video : file.audio, video ? 96 : 111));
     consumer.paused = false;
     file.consumers.push(consumer);
@@ -215,11 +222,12 @@ export class RoomRecorder {
     for (const file of this.#files.values()) for (const c of file.consumers) if (c.producer.kind === "video") this.#chooseLayer(c, false);
   }
 
+  /** The widest layer the member is sending now (a simulcast top layer may be off for want of bandwidth). */
   #chooseLayer(consumer: Consumer, ask: boolean): void {
-    const layers = consumer.producer.layers;
-    if (layers.length === 0) return;
-    const best = layers.reduce((a, b) => (b.width > a.width ? b : a));
     const now = performance.now();
+    const live = consumer.producer.layers.filter((l) => now - l.lastPacketAt < 2000);
+    if (live.length === 0) return;
+    const best = live.reduce((a, b) => (b.width > a.width ? b : a));
     if (consumer.target !== best) this.router.retarget(consumer, best, now);
     else if (ask && consumer.layer !== best) consumer.producer.requestKeyframe(best, now);
   }

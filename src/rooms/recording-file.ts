@@ -176,25 +176,15 @@ export async function indexRecording(path: string): Promise<{ frames: Frame[]; s
  */
 export function streamRange(vault: Vault, path: string, frames: Frame[], start: number, end: number): ReadableStream<Uint8Array> {
   const wanted = frames.filter((f) => f.from + f.plain > start && f.from <= end);
+  const file = Bun.file(path);
   let i = 0;
-  let file: FileHandle | null = null;
+  // No handle is held between reads: a player that drops the request leaves nothing open.
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       const f = wanted[i++];
-      if (!f) {
-        await file?.close();
-        file = null;
-        return controller.close();
-      }
-      file ??= await open(path, "r");
-      const sealed = Buffer.alloc(f.sealed);
-      await file.read(sealed, 0, f.sealed, f.at);
-      const plain = await vault.open(sealed);
+      if (!f) return controller.close();
+      const plain = await vault.open(await file.slice(f.at, f.at + f.sealed).bytes());
       controller.enqueue(plain.subarray(Math.max(0, start - f.from), Math.min(f.plain, end - f.from + 1)));
-    },
-    async cancel() {
-      await file?.close();
-      file = null;
     },
   });
 }
