@@ -20,6 +20,7 @@ import { identityAccess } from "./rooms/access.ts";
 import { startClinic } from "./clinic/clinic.ts";
 import { rtcSettings } from "./rooms/ice.ts";
 import { mediaHost } from "./rooms/workers/pool.ts";
+import { LIBRARY_MAX_BYTES } from "./portal/library.ts";
 
 /** A start-up problem the person running Hearth can fix; main prints its message as one line. */
 export class BootError extends Error {}
@@ -131,7 +132,10 @@ export async function startServer(config: Config, opts: OpenOptions & { quiet?: 
   const app = buildApp(hearth, rooms);
   try {
     assertPortFree(config.host, config.port);
-    app.listen({ port: config.port, hostname: config.host, ...(https && { tls: https.tls }) });
+    // Bun refuses bodies over 128 MB by default, with an empty 413; the largest upload is a library
+    // video (streamed, never buffered), so the ceiling sits just above its limit, which the route
+    // itself enforces with a message naming the field.
+    app.listen({ port: config.port, hostname: config.host, maxRequestBodySize: LIBRARY_MAX_BYTES + 1024 * 1024, ...(https && { tls: https.tls }) });
   } catch (err) {
     hearth.db.close();
     const code = (err as NodeJS.ErrnoException).code;

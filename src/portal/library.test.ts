@@ -7,11 +7,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect } from "node:net";
 import { startTestServer, type TestServer } from "../../tests/harness.ts";
 import { accept, firstAdmin, invite, type Client } from "../identity/test-client.ts";
 import { createSession } from "../identity/sessions.ts";
 import { renderArticle } from "./library-markdown.ts";
 import { parseRange } from "./library-range.ts";
+import { LIBRARY_MAX_BYTES } from "./library.ts";
 import { describeAction } from "../identity/audit-words.ts";
 import { decide, requestById, requestErasure } from "./erasure.ts";
 
@@ -39,6 +41,24 @@ async function upload(personId: number, body: Uint8Array, title: string): Promis
 async function fetchFile(personId: number, id: number, range?: string): Promise<Response> {
   const s = createSession(server.hearth, personId);
   return fetch(`${server.url}/portal/library/${id}/file`, { headers: { cookie: `hearth_session=${s.id}`, ...(range ? { range } : {}) } });
+}
+
+/** One request written by hand on its own socket; resolves with the status and body once the response is whole. */
+function rawRequest(text: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let got = "";
+    const socket = connect(server.port, "127.0.0.1", () => socket.write(text));
+    socket.on("data", (d) => {
+      got += d.toString("utf8");
+      const split = got.indexOf("\r\n\r\n");
+      const length = Number(/content-length: (\d+)/i.exec(got)?.[1] ?? NaN);
+      if (split > 0 && Buffer.byteLength(got.slice(split + 4)) >= length) {
+        socket.destroy();
+        resolve({ status: Number(got.slice(9, 12)), text: got.slice(split + 4) });
+      }
+    });
+    socket.on("error", reject);
+  });
 }
 
 const sha = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
@@ -137,6 +157,22 @@ describe("library", () => {
     const noBody = await cleo.post("/portal/library/articles", new URLSearchParams({ title: "Empty", body: " " }).toString());
     expect(noBody.status).toBe(400);
     expect(noBody.text).toContain("The Text field");
+    // A file declared over 500 MB is refused before a byte of it is read, saying the limit (on a
+    // socket of its own: the rest of the declared body never comes).
+    const sess = createSession(server.hearth, cleo.personId);
+    const huge = await rawRequest(
+      [
+        "POST /portal/library/files HTTP/1.1",
+        `host: 127.0.0.1:${server.port}`,
+        `cookie: hearth_session=${sess.id}`,
+        `x-csrf-token: ${sess.csrfToken}`,
+        "content-type: application/octet-stream",
+        "x-document-title: Too%20long",
+        `content-length: ${LIBRARY_MAX_BYTES + 1}`,
+      ].join("\r\n") + "\r\n\r\nx",
+    );
+    expect(huge.status).toBe(413);
+    expect(huge.text).toContain("larger than 500 MB");
     expect(readdirSync(join(server.dataDir, "library")).length).toBe(before);
   });
 
