@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import type { Hearth } from "./context.ts";
 import { errorHandling } from "./ui/errors.ts";
+import { bodyLimit } from "./ui/body-limit.ts";
 import { securityHeaders } from "./ui/security.ts";
 import { uiRoutes } from "./ui/routes.ts";
 import { applianceRoutes } from "./appliance/routes.ts";
@@ -30,6 +31,7 @@ export function buildApp(hearth: Hearth, rooms: RoomService) {
   const app = new Elysia({ name: "hearth" })
     .use(errorHandling)
     .use(securityHeaders)
+    .use(bodyLimit)
     .use(access.plugin)
     // The portal's unread-message count on the nav of every page (so before every page route).
     .use(portalNavCounts(hearth))
