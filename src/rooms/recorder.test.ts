@@ -202,6 +202,37 @@ describe("the recorder", () => {
     expect(finished(g.sessionId).every((f) => f.durationMs > 1000)).toBe(true);
   }, 60_000);
 
+  test("a member who sends no camera: their file is sound only (Opus), of the right length, not held back waiting for video", async () => {
+    const g = await world.group(1);
+    const lead = new Bot(world.wsUrl(g.sessionId), { cookie: g.clinician, stun });
+    const member = new Bot(world.wsUrl(g.sessionId), { cookie: g.members[0]!, stun, publish: ["audio"] });
+    bots.push(lead, member);
+    await lead.connect();
+    await member.connect();
+    lead.send({ type: "admit", memberId: member.memberId });
+    await member.next("admitted");
+    await Promise.all([lead.connected(), member.connected()]);
+    lead.startMedia();
+    member.startMedia();
+    lead.send({ type: "recording-ask" });
+    await member.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
+    member.send({ type: "recording-consent", agree: true });
+    await phase(lead, "recording");
+    const began = Date.now();
+    await Bun.sleep(3000);
+    lead.send({ type: "recording-stop" });
+    const seconds = (Date.now() - began) / 1000;
+    await until(() => finished(g.sessionId).length === 2, 15_000, "files");
+    const theirs = finished(g.sessionId).find((f) => f.personId === g.memberIds[0]!)!;
+    const dir = tempDir("recording-audio");
+    const path = join(dir.path, "a.webm");
+    writeFileSync(path, await openRecording(world.hearth.vault, join(recordings(), `${theirs.file}.age`)));
+    const probe = ffprobe(path);
+    dir.remove();
+    expect(probe.streams.map((s) => `${s.codec_type}:${s.codec_name}`)).toEqual(["audio:opus"]);
+    expect(Math.abs(Number(probe.format.duration) - seconds)).toBeLessThanOrEqual(2);
+  }, 60_000);
+
   test("playback: the group's facilitator streams it (whole, or any range, opened in memory), every request audited; a member is refused; deletion and retention remove it", async () => {
     const { g, files } = made!;
     const f = files[0]!;

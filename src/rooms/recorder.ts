@@ -25,6 +25,8 @@ const VIDEO_TRACK = 1;
 const AUDIO_TRACK = 2;
 /** werift writes a placeholder duration first; the real one replaces it at the end (recording-file.ts). */
 const PLACEHOLDER_DURATION_MS = 24 * 60 * 60 * 1000;
+/** How long a member's starting streams are given to all arrive before their file opens. */
+const SETTLE_MS = 1000;
 
 export interface RecordTarget {
   /** Which part of which request (recording-record.ts), echoed back with each file. */
@@ -144,6 +146,8 @@ class MemberFile {
 
 export class RoomRecorder {
   readonly #files = new Map<number, MemberFile>();
+  /** Members whose streams are starting: their file opens once the others have had a moment. */
+  readonly #settling = new Map<number, ReturnType<typeof setTimeout>>();
   #target: RecordTarget | null = null;
   readonly #tick: ReturnType<typeof setInterval>;
 
@@ -161,41 +165,63 @@ export class RoomRecorder {
   /** Starts a part (closing the one before), or stops with null. */
   record(target: RecordTarget | null): void {
     for (const member of [...this.#files.keys()]) this.#close(member);
+    for (const timer of this.#settling.values()) clearTimeout(timer);
+    this.#settling.clear();
     this.#target = target;
     if (!target) return;
     mkdirSync(target.dir, { recursive: true, mode: 0o700 });
-    for (const p of this.router.producers.values()) this.producerAdded(p);
+    const members = new Set([...this.router.producers.values()].filter((p) => p.source !== "screen").map((p) => p.memberId));
+    for (const member of members) this.#open(member);
   }
 
-  /** A member's camera or microphone (re)appeared: recorded from here on, in a file of its own stretch. */
+  /**
+   * A member's camera or microphone (re)appeared: recorded from here on. A member whose streams
+   * are only starting (a join, a new connection) gets a moment for the others to arrive, so their
+   * file has the tracks they send (the tracks of a WebM are fixed when it begins); the same stream
+   * starting again, or a camera coming to a file made without one, begins a new stretch.
+   */
   producerAdded(producer: Producer): void {
     if (!this.#target || producer.source === "screen") return;
-    let file = this.#files.get(producer.memberId);
-    if (file?.producers.has(producer)) return;
-    // The same stream started again, or a camera came to a file made without video: a new stretch.
-    if (file && ([...file.producers].some((p) => p.source === producer.source) || (producer.kind === "video" && !file.withVideo))) {
-      this.#close(producer.memberId);
-      file = undefined;
-    }
+    const member = producer.memberId;
+    const file = this.#files.get(member);
     if (!file) {
-      const camera = [...this.router.producers.values()].some((p) => p.memberId === producer.memberId && p.source === "camera");
-      file = new MemberFile(producer.memberId, this.#target, camera);
-      this.#files.set(producer.memberId, file);
-      this.report(file.opened());
-      // What the member already sends goes into the new file too.
-      for (const p of this.router.producers.values()) if (p !== producer && p.memberId === producer.memberId && p.source !== "screen") this.#attach(file, p);
+      if (!this.#settling.has(member)) {
+        const timer = setTimeout(() => {
+          this.#settling.delete(member);
+          if (this.#target && !this.#files.has(member)) this.#open(member);
+        }, SETTLE_MS);
+        this.#settling.set(member, timer);
+      }
+      return;
+    }
+    if (file.producers.has(producer)) return;
+    if ([...file.producers].some((p) => p.source === producer.source) || (producer.kind === "video" && !file.withVideo)) {
+      this.#close(member);
+      this.#open(member);
+      return;
     }
     this.#attach(file, producer);
   }
 
   /** A member left (their producers are gone): their file ends. */
   memberGone(memberId: number): void {
+    clearTimeout(this.#settling.get(memberId));
+    this.#settling.delete(memberId);
     this.#close(memberId);
   }
 
   close(): void {
     clearInterval(this.#tick);
     this.record(null);
+  }
+
+  #open(member: number): void {
+    const streams = [...this.router.producers.values()].filter((p) => p.memberId === member && p.source !== "screen");
+    if (!this.#target || streams.length === 0) return;
+    const file = new MemberFile(member, this.#target, streams.some((p) => p.source === "camera"));
+    this.#files.set(member, file);
+    this.report(file.opened());
+    for (const p of streams) this.#attach(file, p);
   }
 
   #attach(file: MemberFile, producer: Producer): void {
