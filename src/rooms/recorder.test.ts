@@ -196,10 +196,12 @@ describe("the recorder", () => {
     await member!.next((m: ServerMessage) => m.type === "recording" && m.phase === "asking", 10_000);
     member!.send({ type: "recording-consent", agree: true });
     await phase(lead!, "recording");
+    // Streams that were only starting get a second to settle before their file opens (recorder.ts).
+    await until(() => filesOf(world.hearth, g.sessionId).length === 2, 10_000, "files opened");
     await Bun.sleep(2000);
     lead!.send({ type: "end" });
     await until(() => finished(g.sessionId).length === 2, 20_000, "the last files sealed after the room closed");
-    expect(finished(g.sessionId).every((f) => f.durationMs > 1000)).toBe(true);
+    expect(filesOf(world.hearth, g.sessionId).map((f) => [f.part, f.durationMs > 1000, f.finished])).toEqual([[1, true, true], [1, true, true]]);
   }, 60_000);
 
   test("a member who sends no camera: their file is sound only (Opus), of the right length, not held back waiting for video", async () => {
