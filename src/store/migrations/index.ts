@@ -23,8 +23,8 @@ import portalConsent from "./0044_portal_consent.sql" with { type: "text" };
 import portalGoals from "./0045_portal_goals.sql" with { type: "text" };
 import portalErasure from "./0046_portal_erasure.sql" with { type: "text" };
 import portalMessageAttachments from "./0047_portal_message_attachments.sql" with { type: "text" };
-import portalGroupConsent from "./0049_portal_group_consent.sql" with { type: "text" };
 import portalLibrary from "./0048_portal_library.sql" with { type: "text" };
+import portalGroupConsent from "./0049_portal_group_consent.sql" with { type: "text" };
 import vitals from "./0050_vitals.sql" with { type: "text" };
 import vitalsCare from "./0051_vitals_care.sql" with { type: "text" };
 import safetyResources from "./0060_safety_resources.sql" with { type: "text" };
@@ -68,8 +68,8 @@ export const migrations: Migration[] = [
   { name: "0045_portal_goals", sql: portalGoals },
   { name: "0046_portal_erasure", sql: portalErasure },
   { name: "0047_portal_message_attachments", sql: portalMessageAttachments },
-  { name: "0049_portal_group_consent", sql: portalGroupConsent },
   { name: "0048_portal_library", sql: portalLibrary },
+  { name: "0049_portal_group_consent", sql: portalGroupConsent },
   { name: "0050_vitals", sql: vitals },
   { name: "0051_vitals_care", sql: vitalsCare },
   { name: "0060_safety_resources", sql: safetyResources },
