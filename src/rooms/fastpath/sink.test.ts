@@ -215,10 +215,12 @@ test("forwarding 100k packets (decrypt, rewrite, encrypt, send) does not grow th
 });
 
 test("the heap measurement sees one small object per packet", async () => {
-  let keep: unknown = null;
+  // Kept, not dropped: a dropped object per packet may be collected before the measurement on a
+  // busy machine (seen once in CI), and then the control says nothing about the measurement.
+  const kept: { packet: number }[] = [];
   const grown = await forwardAndMeasure(PACKETS, () => {
-    keep = { packet: keep === null };
+    kept.push({ packet: kept.length });
   });
-  expect(keep).not.toBeNull();
+  expect(kept.length).toBe(PACKETS + 2000);
   expect(grown).toBeGreaterThan(BOUND);
 });
