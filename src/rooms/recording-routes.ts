@@ -8,6 +8,7 @@ import { pageFor } from "../ui/request.ts";
 import { indexRecording, streamRange } from "./recording-file.ts";
 import { MAX_RETENTION_DAYS, checkRetention, deleteRecording, keptRecording, recordingPath, setRetention, startRecordingSweeper } from "./recording-keeping.ts";
 import { recordingStrings } from "./recording-strings.ts";
+import { provideRecordingConsentExport } from "./recording-fhir.ts";
 
 /**
  * A session's recordings for its facilitators (the clinicians of its group): played from the
@@ -40,6 +41,7 @@ export function parseRange(header: string | null, size: number): { start: number
 
 export function recordingRoutes(hearth: Hearth) {
   startRecordingSweeper(hearth);
+  provideRecordingConsentExport(hearth);
   return new Elysia({ name: "recording-routes" })
     .get(
       "/groups/:id/sessions/:sessionId/recordings/:fileId",
