@@ -2,7 +2,7 @@
  * Every page a person can reach, as a newcomer would meet it after `hearth demo`: for the admin,
  * a clinician and a patient, follow the links from the home page (breadth first) and check that
  * each page answers with HTML (no broken link, no error page) and that axe finds no serious or
- * critical problem. The patient's pages are checked again in dark at large text.
+ * critical problem. The patient's and the clinician's pages are checked again in dark at large text.
  * Session rooms (camera and microphone) have journeys of their own and are not entered here.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -86,7 +86,7 @@ async function sweep(page: Page, label: string, only?: string[]): Promise<{ prob
 test("every page the admin, a clinician and a patient can reach from home answers, and axe finds nothing serious", async () => {
   const problems: string[] = [];
   const counts: Record<string, number> = {};
-  let patientPaths: string[] = [];
+  const pathsOf: Record<string, string[]> = {};
   for (const [label, personId] of [
     ["admin", clinic.admin.id],
     ["clinician", clinic.groups[0]!.clinicianId],
@@ -96,13 +96,15 @@ test("every page the admin, a clinician and a patient can reach from home answer
     const result = await sweep(page, label);
     problems.push(...result.problems);
     counts[label] = result.visited.length;
-    if (label === "patient") patientPaths = result.visited;
+    pathsOf[label] = result.visited;
     await page.context().close();
   }
-  // The patient's pages again, in dark at large text.
-  const dark = await pageFor(clinic.groups[0]!.memberIds[0]!, { hearth_theme: "dark", hearth_text: "large" });
-  problems.push(...(await sweep(dark, "patient, dark, large", patientPaths)).problems);
-  await dark.context().close();
+  // The patient's and the clinician's pages again, in dark at large text.
+  for (const [label, personId] of [["patient", clinic.groups[0]!.memberIds[0]!], ["clinician", clinic.groups[0]!.clinicianId]] as const) {
+    const dark = await pageFor(personId, { hearth_theme: "dark", hearth_text: "large" });
+    problems.push(...(await sweep(dark, `${label}, dark, large`, pathsOf[label])).problems);
+    await dark.context().close();
+  }
   // The sweep saw something of each person's world (a broken home page would visit one page).
   expect(counts.admin).toBeGreaterThan(5);
   expect(counts.clinician).toBeGreaterThan(10);
