@@ -8,6 +8,9 @@ import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 
 const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
+// nft and some of iproute2 live in /usr/sbin, which a non-login PATH may leave out: the check below
+// and the tests that build network namespaces both look there.
+process.env.PATH = [...new Set([...(process.env.PATH ?? "").split(":").filter(Boolean), "/usr/sbin", "/sbin"])].join(":");
 
 function run(cmd: string[], opts: { capture?: boolean } = {}): { code: number; out: string } {
   const res = spawnSync(cmd[0]!, cmd.slice(1), { stdio: opts.capture ? ["ignore", "pipe", "pipe"] : "inherit", encoding: "utf8" });

@@ -210,11 +210,27 @@ const PACKETS = 100_000;
 /** Less than 3 bytes a packet: one small object per packet is 32 bytes or more. */
 const BOUND = 256 * 1024;
 
-test("forwarding 100k packets (decrypt, rewrite, encrypt, send) does not grow the heap", async () => {
+// The heap's capacity only says something in a process whose heap earlier test files did not
+// already grow (seen in CI: 100k kept objects moved it by 0 bytes there), so the two heap tests
+// run in a `bun test` process of their own, which the test below starts.
+const OWN_PROCESS = process.env.HEARTH_HEAP_TEST === "1";
+
+test.skipIf(OWN_PROCESS)("the heap tests pass in a process of their own", () => {
+  const child = Bun.spawnSync([process.execPath, "test", import.meta.path, "-t", "heap:", "--timeout", "60000"], {
+    env: { ...process.env, HEARTH_HEAP_TEST: "1" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const out = child.stdout.toString() + child.stderr.toString();
+  expect(out).toContain(" 2 pass");
+  expect(child.exitCode, out).toBe(0);
+}, 120_000);
+
+test.skipIf(!OWN_PROCESS)("heap: forwarding 100k packets (decrypt, rewrite, encrypt, send) does not grow the heap", async () => {
   expect(await forwardAndMeasure(PACKETS, () => {})).toBeLessThan(BOUND);
 });
 
-test("the heap measurement sees one small object per packet", async () => {
+test.skipIf(!OWN_PROCESS)("heap: the measurement sees one small object per packet", async () => {
   // Kept, not dropped: a dropped object per packet may be collected before the measurement on a
   // busy machine (seen once in CI), and then the control says nothing about the measurement.
   const kept: { packet: number }[] = [];
