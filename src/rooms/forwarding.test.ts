@@ -177,4 +177,28 @@ describe("router", () => {
     p.requestKeyframe(l, 400);
     expect(asked).toBe(2);
   });
+
+  test("a camera layer resuming after silence asks its sender for a keyframe at once, once", () => {
+    const router = new Router();
+    const asked: number[] = [];
+    const video = router.addProducer(1, "camera", () => asked.push(1));
+    const audio = router.addProducer(1, "audio", () => asked.push(2));
+    const screen = router.addProducer(1, "screen", () => asked.push(3));
+    const l = video.layer("");
+    const a = audio.layer("");
+    const s = screen.layer("");
+    video.receive(l, packet(1, vp8(true)), 1000);
+    video.receive(l, packet(2, vp8(false)), 1400);
+    expect(asked).toEqual([]);
+    video.receive(l, packet(3, vp8(false)), 6400);
+    video.receive(l, packet(4, vp8(false)), 6410);
+    expect(asked).toEqual([1]);
+    // A keyframe that arrives first needs no request; audio has no keyframes; a still screen is slow.
+    video.receive(l, packet(5, vp8(true)), 9000);
+    audio.receive(a, packet(1, Buffer.from([1])), 1000);
+    audio.receive(a, packet(2, Buffer.from([1])), 9000);
+    screen.receive(s, packet(1, vp8(true)), 1000);
+    screen.receive(s, packet(2, vp8(false)), 9000);
+    expect(asked).toEqual([1]);
+  });
 });

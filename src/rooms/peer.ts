@@ -139,6 +139,8 @@ function watchNacks(peer: Peer, on: boolean): void {
 }
 /** Sender reports (ours) and receiver reports (for the member's streams): RFC 3550's 0.5-1.5 s. */
 const REPORT_MS = 1000;
+/** RTCP silence past this means the member's link was out (browsers report every 0.5-1.5 s, and more with NACKs). */
+const RTCP_RESUME_GAP_MS = 2000;
 
 interface Upstream {
   source: Source;
@@ -182,6 +184,7 @@ export class Peer {
   readonly #reportStreams: ReceptionStats[] = [];
   #reportTimer: ReturnType<typeof setInterval> | null = null;
   #closed = false;
+  #lastRtcpAt = 0;
   #markClosed: () => void = () => {};
   readonly #closing = new Promise<void>((resolve) => (this.#markClosed = resolve));
 
@@ -500,6 +503,15 @@ export class Peer {
    * points at our receiver when the browser also sends video, so the sender never hears it).
    * Receiver reports' loss on the video we send feeds the subscriber's bandwidth estimate. */
   #rtcp(packet: RtcpPacket): void {
+    const at = performance.now();
+    const last = this.#lastRtcpAt;
+    this.#lastRtcpAt = at;
+    // Browsers report every 0.5-1.5 s: after a longer silence the member's link was out
+    // (a loss burst), so the pictures it was being sent are broken. Ask their senders for
+    // keyframes now rather than after the member's own PLI crosses the same bad link.
+    if (last > 0 && at - last > RTCP_RESUME_GAP_MS) {
+      for (const d of this.#bySenderSsrc.values()) if (d.consumer) d.consumer.producer.requestKeyframe(d.consumer.layer ?? d.consumer.target, at);
+    }
     if (packet.type === RtcpPayloadSpecificFeedback.type) {
       const fb = (packet as RtcpPayloadSpecificFeedback).feedback;
       const now = performance.now();

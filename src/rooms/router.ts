@@ -36,6 +36,13 @@ export interface RtpSink {
 
 /** Below this, a keyframe request is not repeated: one keyframe serves every waiting consumer. */
 const KEYFRAME_REQUEST_GAP_MS = 300;
+/**
+ * A camera layer silent this long has lost its subscribers' reference pictures (a loss burst, a
+ * stalled uplink): when it resumes, the SFU asks the sender for a keyframe at once instead of
+ * waiting for subscribers' PLIs, which cross the subscribers' links first. Not for screens: a
+ * still screen is sent a frame every few seconds, and each would cost a keyframe.
+ */
+const RESUME_GAP_MS = 1000;
 
 /** One encoding of a producer: the only one, or a simulcast layer (rid). */
 export class Layer {
@@ -81,7 +88,7 @@ export class Producer {
     this.kind = kindOf(source);
   }
 
-  /** Called when a new layer starts arriving, so the room can choose layers for consumers. */
+  /** Called when a layer starts (or resumes) arriving, so the room can choose layers for consumers. */
   onNewLayer: ((producer: Producer) => void) | null = null;
 
   layer(rid: string): Layer {
@@ -102,12 +109,17 @@ export class Producer {
     rtp.header.sequenceNumber = seq;
     layer.packets++;
     layer.bytes += rtp.payload.length;
+    const silentFor = now - layer.lastPacketAt;
+    const resumed = this.source === "camera" && layer.lastPacketAt > 0 && silentFor > RESUME_GAP_MS;
     layer.lastPacketAt = now;
     if (this.paused) return;
     let keyframe = false;
     if (this.kind === "video") {
       keyframe = isVp8Keyframe(rtp.payload);
       if (keyframe) this.#keyframe(layer, rtp.payload, now);
+      else if (resumed) this.requestKeyframe(layer, now);
+      // Its consumers were moved off it while it was silent: choose again now, not at the next tick.
+      if (resumed) this.onNewLayer?.(this);
     }
     const consumers = this.consumers;
     for (let i = 0; i < consumers.length; i++) {
