@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
 import { RoomSocket } from "../../tests/room-socket.ts";
 
 /** Polls through the real room socket: a real server, its real database and vault, hand-written sockets. */
@@ -94,6 +94,9 @@ describe("polls", () => {
     b.send({ type: "poll-answer", pollId: id, choices: [1] });
     await b.next("poll", (p) => p.poll.answered === 2);
     expect(b.all("poll").at(-1)!.poll.results).toEqual([1, 2, 0]);
+    // Counts go out as each answer arrives; each row is stored once its seal is done (seals of two
+    // answers may finish in either order), so the rows are read once both are there.
+    await until(() => pollRows(g.sessionId).answers.length === 2, 3000, "both named answers stored");
     const rows = pollRows(g.sessionId).answers as { person_id: number; choices: Uint8Array }[];
     expect(rows.map((r) => r.person_id).sort()).toEqual([...g.memberIds].sort());
     const mine = rows.find((r) => r.person_id === g.memberIds[0])!;
