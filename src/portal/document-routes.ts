@@ -18,7 +18,7 @@ import { patientsOf } from "./messages.ts";
  * Documents pages. A patient's space is reached by the patient themself or a clinician who cares
  * for them (the `person` rule, self or carer); each document then shows only to whom its uploader
  * chose (documents.ts maySee). Uploads are the request body itself, streamed (never parsed or
- * buffered), with a progress bar (web/portal/document-upload.ts); downloads are attachments with
+ * buffered), with a progress bar (web/entries/upload.ts); downloads are attachments with
  * nosniff and a sandboxing CSP, so nothing uploaded is ever rendered as a page.
  */
 const PEOPLE: RoutePolicy = { allow: ["patient", "clinician"] };
@@ -57,7 +57,7 @@ function documentsTable(locale: Locale, role: Role, docs: PortalDocument[]): Htm
 function uploadForm(locale: Locale, role: Role, patientId: number): Html {
   const s = documentStrings(locale);
   return html`<section class="card" aria-labelledby="doc-upload-title"><h2 id="doc-upload-title">${s.uploadTitle}</h2><p>${fill(s.uploadIntro, { mb: MB })}</p>
-<form id="document-upload" data-action="/portal/patients/${patientId}/documents" data-max-bytes="${DOCUMENT_MAX_BYTES}" data-too-large-text="${fill(s.errTooLarge, { mb: MB })}" data-progress-text="${s.uploading}" data-done-text="${s.uploaded}" data-failed-text="${s.uploadFailed}">
+<form id="document-upload" data-upload-action="/portal/patients/${patientId}/documents" data-upload-header-title="x-document-title" data-upload-header-audience="x-document-audience" data-max-bytes="${DOCUMENT_MAX_BYTES}" data-too-large-text="${fill(s.errTooLarge, { mb: MB })}" data-progress-text="${s.uploading}" data-done-text="${s.uploaded}" data-failed-text="${s.uploadFailed}">
 <label for="doc-file">${s.fieldFile}</label><input id="doc-file" name="file" type="file" required>
 <label for="doc-title">${s.fieldTitle}</label><input id="doc-title" name="title" type="text" maxlength="${TITLE_MAX}" required>
 <label for="doc-audience">${s.fieldAudience}</label><select id="doc-audience" name="audience">${AUDIENCES.map((a) => html`<option value="${a}">${audienceLabel(locale, role, a)}</option>`)}</select>
@@ -106,7 +106,7 @@ ${patients.length ? html`<ul>${patients.map((p) => html`<li><a href="/portal/pat
 ${documentsTable(ctx.locale, viewer.role, docs)}
 ${uploadForm(ctx.locale, viewer.role, params.patientId)}`;
         const status = query.added ? html`<p class="notice notice-ok">${s.added}</p>` : undefined;
-        return htmlResponse(layout(ctx, title, main, { status, scripts: ["document-upload.js"] }), 200, { "cache-control": "no-store" });
+        return htmlResponse(layout(ctx, title, main, { status, scripts: ["upload.js"] }), 200, { "cache-control": "no-store" });
       },
       { params: t.Object({ patientId: t.Numeric({ minimum: 1 }) }), query: t.Object({ added: t.Optional(t.String()) }), detail: policy(SPACE) },
     )

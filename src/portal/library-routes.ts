@@ -117,7 +117,7 @@ ${itemList(locale, items.slice(0, 3), s.none)}<p><a href="/portal/library">${s.s
         const main = html`<h1>${s.title}</h1><p>${s.introClinician}</p>${tagFilter(locale, tags, tag)}
 ${itemList(locale, tag ? all.filter((i) => i.tags.includes(tag)) : all, s.noneClinician)}
 ${writeForm(locale)}${uploadForm(locale)}`;
-        return page(request, s.title, main, status, ["document-upload.js"]);
+        return page(request, s.title, main, status, ["upload.js"]);
       },
       { query: t.Object({ tag: t.Optional(t.String({ maxLength: TAG_MAX })), added: t.Optional(t.String()), removed: t.Optional(t.String()) }), detail: policy(PEOPLE) },
     )

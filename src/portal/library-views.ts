@@ -57,14 +57,13 @@ export function writeForm(locale: Locale): Html {
 <div class="actions"><button type="submit">${s.save}</button></div></form></section>`;
 }
 
-/** The documents' upload script (web/entries/document-upload.ts) sends the file as the body and the title in a header. */
+/** The upload script (web/entries/upload.ts) sends the file as the body and the title in a header. */
 export function uploadForm(locale: Locale): Html {
   const s = libraryStrings(locale);
   return html`<section class="card" aria-labelledby="library-upload"><h2 id="library-upload">${s.uploadTitle}</h2><p>${fill(s.uploadIntro, { mb: MB })}</p>
-<form id="document-upload" data-action="/portal/library/files" data-max-bytes="${LIBRARY_MAX_BYTES}" data-too-large-text="${fill(s.errTooLarge, { mb: MB })}" data-progress-text="${s.uploading}" data-done-text="${s.uploaded}" data-failed-text="${s.uploadFailed}">
+<form id="library-upload-form" data-upload-action="/portal/library/files" data-upload-header-title="x-document-title" data-max-bytes="${LIBRARY_MAX_BYTES}" data-too-large-text="${fill(s.errTooLarge, { mb: MB })}" data-progress-text="${s.uploading}" data-done-text="${s.uploaded}" data-failed-text="${s.uploadFailed}">
 <label for="library-file">${s.fieldFile}</label><input id="library-file" name="file" type="file" accept="application/pdf,audio/mpeg,audio/mp4,video/mp4" required>
 <label for="library-file-title">${s.fieldTitle}</label><input id="library-file-title" name="title" type="text" maxlength="${TITLE_MAX}" required>
-<input type="hidden" name="audience" value="library">
 <progress id="document-progress" max="100" value="0" hidden aria-label="${s.upload}"></progress><p id="document-status" role="status" aria-live="polite"></p>
 <div class="actions"><button type="submit">${s.upload}</button></div></form></section>`;
 }

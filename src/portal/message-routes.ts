@@ -194,7 +194,7 @@ ${viewer.role === "patient" && query.sent !== "crisis" ? safetyNotice(locale) : 
         const nav = ctx.nav?.map((item) =>
           item.href === "/portal/messages" ? { ...item, label: unread ? fill(s.navMessagesUnread, { n: unread }) : s.navMessages } : item,
         );
-        return htmlResponse(layout({ ...ctx, nav }, subject, main, { status, styles: ["portal.css"], scripts: ["document-upload.js"] }), 200, { "cache-control": "no-store" });
+        return htmlResponse(layout({ ...ctx, nav }, subject, main, { status, styles: ["portal.css"], scripts: ["upload.js"] }), 200, { "cache-control": "no-store" });
       },
       { params: ThreadParams, query: t.Object({ sent: t.Optional(t.String()) }), detail: policy(PEOPLE) },
     )

@@ -64,16 +64,15 @@ ${viewer.role === "clinician" ? html`<form method="post" action="/portal/message
 ${reply}`;
 }
 
-/** An attachment goes up as a document of the patient (web/entries/document-upload.ts shows the progress). */
+/** An attachment goes up as a document of the patient (web/entries/upload.ts shows the progress). */
 function attachForm(locale: Locale, threadId: number): Html {
   const s = messageStrings(locale);
   const d = documentStrings(locale);
   const mb = DOCUMENT_MAX_BYTES / (1024 * 1024);
   return html`<details class="card"><summary>${s.attachTitle}</summary><p>${s.attachIntro} ${fill(d.uploadIntro, { mb })}</p>
-<form id="document-upload" data-action="/portal/messages/${threadId}/attachments" data-max-bytes="${DOCUMENT_MAX_BYTES}" data-too-large-text="${fill(d.errTooLarge, { mb })}" data-progress-text="${d.uploading}" data-done-text="${d.uploaded}" data-failed-text="${d.uploadFailed}">
+<form id="document-upload" data-upload-action="/portal/messages/${threadId}/attachments" data-upload-header-title="x-document-title" data-max-bytes="${DOCUMENT_MAX_BYTES}" data-too-large-text="${fill(d.errTooLarge, { mb })}" data-progress-text="${d.uploading}" data-done-text="${d.uploaded}" data-failed-text="${d.uploadFailed}">
 <label for="attach-file">${d.fieldFile}</label><input id="attach-file" name="file" type="file" required>
 <label for="attach-title">${d.fieldTitle}</label><input id="attach-title" name="title" type="text" maxlength="${TITLE_MAX}" required>
-<input type="hidden" name="audience" value="both">
 <progress id="document-progress" max="100" value="0" hidden aria-label="${d.upload}"></progress><p id="document-status" role="status" aria-live="polite"></p>
 <div class="actions"><button type="submit">${d.upload}</button></div></form></details>`;
 }

@@ -248,6 +248,12 @@ test("messaging: a thread both ways, with the unread count on the nav", async ()
   await pat.page.getByText("Glad to hear it. Keep practising.").waitFor();
   await pat.page.getByText("Cleo Clinician").waitFor();
   expect(await nav(pat).getByRole("link", { name: "Messages", exact: true }).count()).toBe(1);
+  // An attachment goes up through the shared upload script: its title, accents and % and all, in a header.
+  await pat.page.getByText("Attach a file").click();
+  await pat.page.getByLabel("File").setInputFiles({ name: "diary.txt", mimeType: "text/plain", buffer: Buffer.from("Mon 5h\nTue 6h\n") });
+  await pat.page.getByLabel("Title").fill("Sleep diary: 100% été");
+  await pat.page.getByRole("button", { name: "Upload" }).click();
+  await pat.page.getByRole("link", { name: "Attachment: Sleep diary: 100% été" }).waitFor();
   expect(axeProblems).toEqual([]);
 }, 120_000);
 

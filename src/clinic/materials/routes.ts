@@ -77,7 +77,7 @@ ${bySession.map(({ p, items }) => html`<h3>${fill(s.forSession, { when: whenText
       .map((p) => html`<option value="${p.scheduleId}:${p.wall}">${fill(s.forSession, { when: whenText(locale, p.zone, p.startsAt) })}</option>`)}`;
     const forms = leads
       ? html`<div class="grid"><section class="card" aria-labelledby="add-file-title"><h3 id="add-file-title">${s.addFileTitle}</h3><p>${fill(s.addFileIntro, { mb: MB })}</p>
-<form id="material-upload" data-action="/groups/${groupId}/materials" data-progress-text="${s.uploading}" data-done-text="${s.uploaded}" data-failed-text="${s.uploadFailed}" data-max-bytes="${MAX_BYTES}" data-too-large-text="${fill(s.errTooLarge, { mb: MB })}">
+<form id="material-upload" data-upload-action="/groups/${groupId}/materials" data-upload-header-title="x-material-title" data-upload-header-for="x-material-for" data-progress-text="${s.uploading}" data-done-text="${s.uploaded}" data-failed-text="${s.uploadFailed}" data-max-bytes="${MAX_BYTES}" data-too-large-text="${fill(s.errTooLarge, { mb: MB })}">
 <div class="field"><label for="material-file">${s.fileLabel}</label><input type="file" id="material-file" name="file" required></div>
 <div class="field"><label for="material-title">${s.titleLabel}</label><input type="text" id="material-title" name="title" maxlength="${TITLE_MAX}" required></div>
 <div class="field"><label for="material-for">${s.attachTo}</label><select id="material-for" name="for">${options}</select></div>
