@@ -53,6 +53,17 @@ export interface ChatScreenInput {
   readonly to: "everyone" | "facilitators";
 }
 
+/**
+ * Where members' media runs: the main room (place 0) or a breakout (placement.ts). Moving someone
+ * stops their media in one place and starts it in the other. Only breakouts.ts calls it.
+ */
+export interface MediaPlaces {
+  placeOf(memberId: number): number;
+  move(memberId: number, place: number): void;
+  /** Closes every breakout's media; everyone must have been moved back to place 0 first. */
+  closeBreakouts(): void;
+}
+
 /** What a feature is given by its room. */
 export interface RoomFeatureContext {
   readonly sessionId: number;
@@ -76,6 +87,8 @@ export interface RoomFeatureContext {
   screenChat(input: ChatScreenInput): Promise<ChatVerdict>;
   /** The room's media records to this part, or stops (null). Only recording.ts calls it. */
   record(target: RecordTarget | null): void;
+  /** See MediaPlaces. */
+  readonly places: MediaPlaces;
 }
 
 export interface RoomFeature<T extends ClientMessageType = ClientMessageType> {
@@ -107,6 +120,8 @@ export interface FeatureRoomSide<M extends FeatureMember & { readonly socket: un
   send(member: M, message: ServerMessage): void;
   /** The room's media recorder (absent in rooms without media). */
   record?(target: RecordTarget | null): void;
+  /** The room's places for media (absent in rooms without media: everyone stays in place 0). */
+  places?: MediaPlaces;
 }
 
 const VERDICT_ORDER: Record<ChatVerdict, number> = { show: 0, facilitators: 1 };
@@ -149,6 +164,7 @@ export class FeatureHost<M extends FeatureMember & { readonly socket: unknown }>
         return verdict;
       },
       record: (target) => room.record?.(target),
+      places: room.places ?? { placeOf: () => 0, move: () => {}, closeBreakouts: () => {} },
     };
     for (const make of factories) {
       const feature = make(this.#ctx);

@@ -9,6 +9,7 @@ import { Emitter } from "./events.ts";
 import { FeatureHost, type FeatureFactory, type LeftBecause } from "./feature.ts";
 import { roomFeatures } from "./features.ts";
 import type { MediaChoices, MediaListener, MemberMediaStats, RoomMedia } from "./media.ts";
+import { MAIN, Placement, type OpenBeside, type PlaceListener } from "./placement.ts";
 import type { RecordTarget } from "./recorder.ts";
 import type { Offer } from "./peer.ts";
 import { ProtocolError } from "./peer.ts";
@@ -54,6 +55,8 @@ export interface RoomEvents extends Record<string, unknown> {
 export interface RoomOptions {
   /** Where this room's media runs: in this process, or in an SFU worker (service.ts decides). */
   media: (listener: MediaListener) => RoomMedia;
+  /** A breakout's media on the same worker as the main room's (placement.ts); in process when absent. */
+  beside?: OpenBeside;
   /** How long a member whose connection dropped keeps their place (admitted, not re-knocking). */
   graceMs: number;
   /**
@@ -109,7 +112,8 @@ export class Room {
   #nextId = 1;
   /** Members whose audio says they are speaking (from the media's speaking reports). */
   readonly #speakingNow = new Set<number>();
-  readonly #media: RoomMedia;
+  /** Which media (the main room's or a breakout's) carries each member (placement.ts). */
+  readonly #placement: Placement;
   /** What the clinicians were last told of the box's headroom (level, share in steps of 5, joins left). */
   #headroomSent = "";
   readonly #headroomTick: ReturnType<typeof setInterval>;
@@ -120,18 +124,23 @@ export class Room {
     private readonly hearth: Hearth,
     private readonly options: RoomOptions,
   ) {
-    this.#media = options.media(this.#mediaListener);
+    this.#placement = new Placement(session.id, options.media, options.beside ?? ((_main, _key, l) => options.media(l)), this.#mediaListener);
     this.#headroomTick = setInterval(() => this.#refreshHeadroom(), HEADROOM_EVERY_MS);
     const room = {
       members: () => this.#members.values(),
       send: (m: Member, msg: ServerMessage) => this.#send(m, msg),
-      record: (target: RecordTarget | null) => this.#media.record(target),
+      record: (target: RecordTarget | null) => this.#placement.main.record(target),
+      places: {
+        placeOf: (memberId: number) => this.#placement.placeOf(memberId),
+        move: (memberId: number, place: number) => this.#move(memberId, place),
+        closeBreakouts: () => this.#placement.closeBreakouts(),
+      },
     };
     this.#features = new FeatureHost(session.id, hearth, room, options.features ?? roomFeatures);
   }
 
-  /** What the media reports, for members the room still counts as in. */
-  readonly #mediaListener: MediaListener = {
+  /** What the media of every place reports, for members the room still counts as in. */
+  readonly #mediaListener: PlaceListener = {
     offer: (memberId: number, offer: Offer) => {
       const m = this.#members.get(memberId);
       // Only members in media (admitted) get offers, so only they get a relay credential.
@@ -145,12 +154,15 @@ export class Room {
       else this.#speakingNow.delete(memberId);
       this.#broadcast({ type: "speaking", memberId, speaking });
     },
-    restarted: () => {
-      // The worker that carried this room's media died and a new one took over: everyone in
-      // the room gets a fresh connection (their page answers it on a new RTCPeerConnection).
-      this.#speakingNow.clear();
-      for (const m of this.#members.values()) if (m.inMedia) this.#media.start(m.id, this.#choices(m));
-      this.#features.mediaRestarted();
+    restarted: (place: number) => {
+      // The worker that carried this place's media died and a new one took over: everyone in
+      // it gets a fresh connection (their page answers it on a new RTCPeerConnection).
+      for (const m of this.#members.values()) {
+        if (this.#placement.placeOf(m.id) !== place) continue;
+        this.#speakingNow.delete(m.id);
+        if (m.inMedia) this.#mediaOf(m).start(m.id, this.#choices(m));
+      }
+      if (place === MAIN) this.#features.mediaRestarted();
     },
     recorded: (file) => this.#features.recorded(file),
   };
@@ -238,6 +250,7 @@ export class Room {
     if (member.awayTimer) clearTimeout(member.awayTimer);
     member.awayTimer = null;
     this.#stopMedia(member);
+    this.#placement.forget(member.id);
     endVisit(this.hearth.db, member.visitId, outcome, this.hearth.now());
     this.#members.delete(member.id);
     this.#byPerson.delete(member.personId);
@@ -294,11 +307,11 @@ export class Room {
   async #dispatch(member: Member, msg: ClientMessage): Promise<void> {
     switch (msg.type) {
       case "answer":
-        return this.#mediaReply(member, msg.type, member.inMedia ? this.#media.answer(member.id, msg.seq, msg.sdp) : null);
+        return this.#mediaReply(member, msg.type, member.inMedia ? this.#mediaOf(member).answer(member.id, msg.seq, msg.sdp) : null);
       case "candidate":
-        return this.#mediaReply(member, msg.type, member.inMedia ? this.#media.candidate(member.id, msg.candidate, msg.sdpMid, msg.sdpMLineIndex) : null);
+        return this.#mediaReply(member, msg.type, member.inMedia ? this.#mediaOf(member).candidate(member.id, msg.candidate, msg.sdpMid, msg.sdpMLineIndex) : null);
       case "restart-media":
-        if (member.inMedia) this.#media.restart(member.id);
+        if (member.inMedia) this.#mediaOf(member).restart(member.id);
         return;
       case "mic":
         return this.#setMic(member, msg.on);
@@ -309,7 +322,7 @@ export class Room {
       case "mode":
         return this.#setMode(member, msg);
       case "view":
-        if (member.inMedia) this.#media.view(member.id, msg.tiles.map((t) => [`${t.memberId}:${t.source}`, t.width]));
+        if (member.inMedia) this.#mediaOf(member).view(member.id, msg.tiles.map((t) => [`${t.memberId}:${t.source}`, t.width]));
         return;
       case "leave":
         this.#hangUp(member, CLOSE.left, "left");
@@ -436,6 +449,7 @@ export class Room {
   #sendBack(member: Member, clinician: Member): void {
     this.#audit(clinician, "room.sent_to_waiting", member);
     this.#stopMedia(member);
+    this.#placement.forget(member.id);
     const now = this.hearth.now();
     endVisit(this.hearth.db, member.visitId, "sent-back", now);
     member.visitId = startVisit(this.hearth.db, this.id, member.personId, now);
@@ -482,14 +496,14 @@ export class Room {
       if (m.awayTimer) clearTimeout(m.awayTimer);
       endVisit(this.hearth.db, m.visitId, "dropped", now);
     }
-    this.#media.close();
+    this.#placement.close();
   }
 
   // ---- member's own media choices ------------------------------------------------------------
 
   #setMic(member: Member, on: boolean): void {
     member.mic = on;
-    if (member.inMedia) this.#media.mic(member.id, on);
+    if (member.inMedia) this.#mediaOf(member).mic(member.id, on);
     if (!on && this.#speakingNow.delete(member.id)) this.#broadcast({ type: "speaking", memberId: member.id, speaking: false });
     this.#changed();
   }
@@ -497,7 +511,7 @@ export class Room {
   #setCamera(member: Member, on: boolean): void {
     if (on && member.audioOnly) throw new ProtocolError("audio-only");
     member.camera = on;
-    if (member.inMedia) this.#media.upstream(member.id, "camera", on);
+    if (member.inMedia) this.#mediaOf(member).upstream(member.id, "camera", on);
     this.#changed();
   }
 
@@ -505,7 +519,7 @@ export class Room {
     if (on && member.role !== "clinician" && !this.screensAllowed) throw new ProtocolError("screens-not-allowed");
     if (on && member.audioOnly) throw new ProtocolError("audio-only");
     member.sharing = on;
-    if (member.inMedia) this.#media.upstream(member.id, "screen", on);
+    if (member.inMedia) this.#mediaOf(member).upstream(member.id, "screen", on);
     this.#changed();
   }
 
@@ -525,7 +539,7 @@ export class Room {
       member.heldAudioOnly = member.heldAudioOnly && !msg.audioOnly && !member.inMedia;
     }
     if (member.audioOnly) member.sharing = false;
-    if (member.inMedia) this.#media.mode(member.id, member.audioOnly, member.lowBandwidth);
+    if (member.inMedia) this.#mediaOf(member).mode(member.id, member.audioOnly, member.lowBandwidth);
     this.#changed();
   }
 
@@ -535,16 +549,30 @@ export class Room {
     return { mic: m.mic, camera: m.camera, sharing: m.sharing, audioOnly: m.audioOnly, lowBandwidth: m.lowBandwidth };
   }
 
+  #mediaOf(member: Member): RoomMedia {
+    return this.#placement.of(member.id);
+  }
+
   #startMedia(member: Member): void {
     member.inMedia = true;
-    this.#media.start(member.id, this.#choices(member));
+    this.#mediaOf(member).start(member.id, this.#choices(member));
+  }
+
+  /** To another place (breakouts.ts): media stops here and starts there, the page gets a fresh offer. */
+  #move(memberId: number, place: number): void {
+    const member = this.#members.get(memberId);
+    if (!member || this.#placement.placeOf(memberId) === place) return;
+    const had = member.inMedia;
+    this.#stopMedia(member);
+    this.#placement.set(memberId, place);
+    if (had) this.#startMedia(member);
   }
 
   /** Both directions stop at once: nothing more is forwarded to or from them. */
   #stopMedia(member: Member): void {
     if (!member.inMedia) return;
     member.inMedia = false;
-    this.#media.stop(member.id);
+    this.#mediaOf(member).stop(member.id);
     if (this.#speakingNow.delete(member.id)) this.#broadcast({ type: "speaking", memberId: member.id, speaking: false });
   }
 
@@ -625,8 +653,8 @@ export class Room {
   // ---- for tests, the bench and the appliance's capacity view ----------------------------------
 
   /** Counts only: who is here and what flows, without names. */
-  async stats(): Promise<{ members: (MemberMediaStats & { state: MemberState; role: RoomRole; audioOnly: boolean })[] }> {
-    const media = await this.#media.stats();
+  async stats(): Promise<{ members: (MemberMediaStats & { state: MemberState; role: RoomRole; audioOnly: boolean; place: number })[] }> {
+    const media = await this.#placement.stats();
     const byId = new Map(media.members.map((m) => [m.id, m]));
     return {
       members: [...this.#members.values()].map((m) => ({
@@ -634,6 +662,7 @@ export class Room {
         state: m.state,
         role: m.role,
         audioOnly: m.audioOnly,
+        place: this.#placement.placeOf(m.id),
         producers: [],
         consumers: [],
         peer: null,

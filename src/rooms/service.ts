@@ -106,6 +106,7 @@ export class RoomService {
     if (!fresh || sessionState(fresh) === "closed") return null;
     const room = new Room(fresh, this.hearth, {
       media: (listener) => this.options.media.place(session.id, listener),
+      beside: (main, key, listener) => this.options.media.beside(main, key, listener),
       graceMs: this.#graceMs,
       admission: this.admission,
     });

@@ -37,6 +37,11 @@ export interface MediaLoad {
 
 export interface MediaHost {
   place(room: number, listener: MediaListener): RoomMedia;
+  /**
+   * More media on the same worker as `media` (a session's breakout rooms, src/rooms/placement.ts),
+   * under its own key: keys are numbers, a session's own is its id, its breakouts' are negative.
+   */
+  beside(media: RoomMedia, key: number, listener: MediaListener): RoomMedia;
   load(): MediaLoad;
   close(): Promise<void>;
 }
@@ -76,6 +81,10 @@ export class InProcessMedia implements MediaHost {
     const media = new MediaRoom(this.settings, listener, this.#counter);
     this.#rooms.add(media);
     return media;
+  }
+
+  beside(_media: RoomMedia, key: number, listener: MediaListener): RoomMedia {
+    return this.place(key, listener);
   }
 
   /** The rooms still open (a Room closes its media itself). */
@@ -154,6 +163,10 @@ export class WorkerPool implements MediaHost {
       (a, b) => a.rooms.size - b.rooms.size || a.members - b.members || Number(b.started) - Number(a.started) || a.index - b.index,
     )[0]!;
     return worker.open(room, listener);
+  }
+
+  beside(media: RoomMedia, key: number, listener: MediaListener): RoomMedia {
+    return media instanceof WorkerRoom ? media.worker.open(key, listener) : this.place(key, listener);
   }
 
   load(): MediaLoad {
@@ -345,7 +358,7 @@ class WorkerRoom implements RoomMedia {
   readonly members = new Set<number>();
 
   constructor(
-    private readonly worker: SfuWorker,
+    readonly worker: SfuWorker,
     private readonly pool: WorkerPool,
     readonly room: number,
     readonly listener: MediaListener,
