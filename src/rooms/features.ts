@@ -6,6 +6,7 @@ import { Recording } from "./recording.ts";
 import { Guests } from "./guests.ts";
 import { Polls } from "./polls.ts";
 import { Whiteboard } from "./whiteboard.ts";
+import { Breakouts } from "./breakouts.ts";
 import { VitalsTile } from "../vitals/room-tile.ts";
 
 /** Every room's tools, in the order chat screens are asked (feature.ts). One line per feature. */
@@ -14,6 +15,7 @@ export const roomFeatures: readonly FeatureFactory[] = [
   (ctx) => new Hands(ctx),
   (ctx) => new Polls(ctx),
   (ctx) => new Whiteboard(ctx),
+  (ctx) => new Breakouts(ctx),
   (ctx) => new Safety(ctx),
   (ctx) => new Recording(ctx),
   (ctx) => new Guests(ctx),

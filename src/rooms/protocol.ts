@@ -4,6 +4,7 @@ import type { TSchema } from "@sinclair/typebox";
 import type { VitalsServerMessage } from "../vitals/room-protocol.ts";
 import type { Source } from "./router.ts";
 import type { IceServer } from "./relay.ts";
+import { BREAKOUTS_FACILITATOR_ONLY, breakoutsClient, type BreakoutsErrorCode, type BreakoutsServerMessage } from "./breakouts-protocol.ts";
 import { CHAT_FACILITATOR_ONLY, chatClient, type ChatErrorCode, type ChatServerMessage } from "./chat-protocol.ts";
 import { HANDS_FACILITATOR_ONLY, handsClient, type HandsErrorCode, type HandsServerMessage } from "./hands-protocol.ts";
 import { POLLS_FACILITATOR_ONLY, pollsClient, type PollsErrorCode, type PollsServerMessage } from "./polls-protocol.ts";
@@ -78,6 +79,7 @@ const client = {
   ...safetyClient,
   ...recordingClient,
   ...whiteboardClient,
+  ...breakoutsClient,
 };
 
 export type ClientMessageType = keyof typeof client;
@@ -101,6 +103,7 @@ export const CLINICIAN_ONLY: ReadonlySet<ClientMessageType> = new Set([
   ...SAFETY_FACILITATOR_ONLY,
   ...RECORDING_FACILITATOR_ONLY,
   ...WHITEBOARD_FACILITATOR_ONLY,
+  ...BREAKOUTS_FACILITATOR_ONLY,
 ]);
 
 /** Messages a member still in the waiting room may send: nothing that touches media. */
@@ -167,7 +170,7 @@ export type ErrorCode =
   | "replaced";
 
 /** Errors the room features answer with (each feature's *-protocol.ts), in the same `error` message. */
-export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode | SafetyErrorCode | RecordingErrorCode;
+export type ToolErrorCode = ChatErrorCode | HandsErrorCode | PollsErrorCode | WhiteboardErrorCode | SafetyErrorCode | RecordingErrorCode | BreakoutsErrorCode;
 
 /**
  * How much more the appliance can carry, as the clinician sees it (src/rooms/admission.ts):
@@ -216,4 +219,5 @@ export type ServerMessage =
   | SafetyServerMessage
   | RecordingServerMessage
   | WhiteboardServerMessage
+  | BreakoutsServerMessage
   | VitalsServerMessage;
