@@ -1,9 +1,11 @@
+import { afterAll, beforeAll } from "bun:test";
 import type { Hearth } from "../src/context.ts";
 import { addToGroup, createGroup, type GroupRole } from "../src/clinic/groups.ts";
 import { createSession } from "../src/clinic/sessions.ts";
 import { createSession as signIn, sessionCookieName } from "../src/identity/sessions.ts";
 import type { Role } from "../src/identity/policy.ts";
 import { startTestServer, type TestServer } from "./harness.ts";
+import { RoomSocket } from "./room-socket.ts";
 
 /**
  * A room world for tests: real people rows (sealed profiles) in the real database, signed in
@@ -76,4 +78,69 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A room test file's server and the hand-written sockets its tests open (tests/room-socket.ts). */
+export interface RoomTests {
+  /** The file's server: started before its first test, closed after its last. */
+  readonly world: RoomWorld;
+  /** A person's socket in the session's room, once welcomed (a member is then waiting). */
+  open(g: GroupFixture, cookie: string): Promise<RoomSocket>;
+  /** A member's socket, let in by `facilitator`: resolves once the member is told it is admitted. */
+  admit(g: GroupFixture, facilitator: RoomSocket, cookie: string): Promise<RoomSocket>;
+  /** A new group with `members` members: its first clinician's socket, then each member's, admitted in order. */
+  room(members: number, opts?: { clinicians?: number }): Promise<AdmittedRoom>;
+}
+
+export interface AdmittedRoom {
+  g: GroupFixture;
+  clinician: RoomSocket;
+  members: RoomSocket[];
+}
+
+/**
+ * Registers the file's beforeAll/afterAll: a room server whose media stays on loopback, on the
+ * file's own UDP `ports` range (e.g. "43200-43299"), and every socket opened through it closed
+ * before the server is.
+ */
+export function roomTests(ports: string): RoomTests {
+  let world: RoomWorld | undefined;
+  const sockets: RoomSocket[] = [];
+  beforeAll(async () => {
+    world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: ports });
+  });
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await world?.close();
+  });
+  const started = (): RoomWorld => {
+    if (!world) throw new Error("the room server starts in beforeAll: use it inside a test");
+    return world;
+  };
+  const open = async (g: GroupFixture, cookie: string): Promise<RoomSocket> => {
+    const s = await RoomSocket.open(started().wsUrl(g.sessionId), cookie);
+    sockets.push(s);
+    return s;
+  };
+  const admit = async (g: GroupFixture, facilitator: RoomSocket, cookie: string): Promise<RoomSocket> => {
+    const m = await open(g, cookie);
+    facilitator.send({ type: "admit", memberId: m.memberId });
+    await m.next("admitted");
+    return m;
+  };
+  const room = async (members: number, opts?: { clinicians?: number }): Promise<AdmittedRoom> => {
+    const g = await started().group(members, opts);
+    const clinician = await open(g, g.clinician);
+    const admitted: RoomSocket[] = [];
+    for (const cookie of g.members) admitted.push(await admit(g, clinician, cookie));
+    return { g, clinician, members: admitted };
+  };
+  return {
+    get world() {
+      return started();
+    },
+    open,
+    admit,
+    room,
+  };
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
-import { RoomSocket } from "../../tests/room-socket.ts";
+import { describe, expect, test } from "bun:test";
+import { roomTests, until, type GroupFixture } from "../../tests/room-fixture.ts";
+import type { RoomSocket } from "../../tests/room-socket.ts";
 import { findSession } from "../clinic/sessions.ts";
 import { CHAT_MAX_LENGTH } from "./chat-protocol.ts";
 import { Chat, chatOf } from "./chat.ts";
@@ -13,25 +13,12 @@ import { toolStrings } from "./tool-strings.ts";
 
 /** Chat through the real room socket: a real server, its real database and vault, hand-written sockets. */
 
-let world: RoomWorld;
-const sockets: RoomSocket[] = [];
-beforeAll(async () => {
-  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43300-43399" });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await world.close();
-});
+const rooms = roomTests("43300-43399");
+const { open, admit } = rooms;
 
-async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
-  const s = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
-  sockets.push(s);
-  return s;
-}
-
+/** An admitted member whose chat has caught up (the catch-up follows the admission). */
 async function admitted(g: GroupFixture, clinician: RoomSocket, cookie: string): Promise<RoomSocket> {
-  const m = await open(g, cookie);
-  clinician.send({ type: "admit", memberId: m.memberId });
+  const m = await admit(g, clinician, cookie);
   await m.next("chat", (c) => c.catchUp);
   return m;
 }
@@ -39,7 +26,7 @@ async function admitted(g: GroupFixture, clinician: RoomSocket, cookie: string):
 /** Messages are shown first and stored right behind: waits until the session has `n` rows (and `hidden` hidden). */
 function stored(sessionId: number, n: number, hidden = 0): Promise<void> {
   const count = () =>
-    world.hearth.db.query<{ n: number; h: number }, [number]>("SELECT count(*) AS n, count(hidden_at) AS h FROM chat_messages WHERE session_id = ?").get(sessionId)!;
+    rooms.world.hearth.db.query<{ n: number; h: number }, [number]>("SELECT count(*) AS n, count(hidden_at) AS h FROM chat_messages WHERE session_id = ?").get(sessionId)!;
   return until(() => count().n === n && count().h === hidden, 3000, `${n} stored messages`);
 }
 
@@ -47,7 +34,7 @@ const texts = (s: RoomSocket) => s.all("chat").flatMap((c) => c.messages.map((m)
 
 describe("chat", () => {
   test("to everyone reaches everyone; privately to the facilitators reaches them and the sender only; stored sealed", async () => {
-    const g = await world.group(2);
+    const g = await rooms.world.group(2);
     const clinician = await open(g, g.clinician);
     const a = await admitted(g, clinician, g.members[0]!);
     const b = await admitted(g, clinician, g.members[1]!);
@@ -65,14 +52,14 @@ describe("chat", () => {
     expect(texts(a)).not.toContain("Only for you, please");
 
     await stored(g.sessionId, 3);
-    const rows = world.hearth.db.query<{ body: Uint8Array; audience: string }, [number]>("SELECT body, audience FROM chat_messages WHERE session_id = ? ORDER BY id").all(g.sessionId);
+    const rows = rooms.world.hearth.db.query<{ body: Uint8Array; audience: string }, [number]>("SELECT body, audience FROM chat_messages WHERE session_id = ? ORDER BY id").all(g.sessionId);
     expect(rows.map((r) => r.audience)).toEqual(["everyone", "facilitators", "everyone"]);
     for (const r of rows) expect(new TextDecoder().decode(r.body)).not.toContain("Hello");
-    expect((await chatOf(world.hearth, g.sessionId)).map((e) => e.text)).toEqual(["Hello all, see https://example.org", "Only for you, please", "Welcome"]);
+    expect((await chatOf(rooms.world.hearth, g.sessionId)).map((e) => e.text)).toEqual(["Hello all, see https://example.org", "Only for you, please", "Welcome"]);
   });
 
   test("a member is caught up on what was said since their admission, never on what was said while they waited", async () => {
-    const g = await world.group(2);
+    const g = await rooms.world.group(2);
     const clinician = await open(g, g.clinician);
     const a = await admitted(g, clinician, g.members[0]!);
     a.send({ type: "chat-send", to: "everyone", text: "before B knocked" });
@@ -96,7 +83,7 @@ describe("chat", () => {
   });
 
   test("a facilitator hides a message: it goes for the members, stays marked for the facilitators, in the record too; members cannot hide", async () => {
-    const g = await world.group(2);
+    const g = await rooms.world.group(2);
     const clinician = await open(g, g.clinician);
     const a = await admitted(g, clinician, g.members[0]!);
     const b = await admitted(g, clinician, g.members[1]!);
@@ -115,13 +102,13 @@ describe("chat", () => {
     const lead = await open(g, g.clinician);
     expect((await lead.next("chat", (c) => c.catchUp)).messages).toEqual([expect.objectContaining({ id, text: "something unkind", hidden: true })]);
     await stored(g.sessionId, 1, 1);
-    expect((await chatOf(world.hearth, g.sessionId))[0]!.hidden).toBe(true);
-    const audit = world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.hidden' AND subject = ?").get(`group_session:${g.sessionId}`);
+    expect((await chatOf(rooms.world.hearth, g.sessionId))[0]!.hidden).toBe(true);
+    const audit = rooms.world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.hidden' AND subject = ?").get(`group_session:${g.sessionId}`);
     expect(audit?.n).toBe(1);
   });
 
   test("too long, empty, and too fast get clear messages; the room and the others carry on", async () => {
-    const g = await world.group(2);
+    const g = await rooms.world.group(2);
     const clinician = await open(g, g.clinician);
     const a = await admitted(g, clinician, g.members[0]!);
     const b = await admitted(g, clinician, g.members[1]!);
@@ -143,14 +130,14 @@ describe("chat", () => {
 
 describe("chat screens (feature.ts)", () => {
   test("a screen that answers 'facilitators' keeps a message from the group: the facilitators and the sender see it, marked", async () => {
-    const g = await world.group(2);
-    const settings = await rtcSettings(world.hearth.config);
+    const g = await rooms.world.group(2);
+    const settings = await rtcSettings(rooms.world.hearth.config);
     const codeWord: RoomFeature = {
       types: [],
       receive() {},
       screenChat: ({ text }) => (/\bpineapple\b/i.test(text) ? "facilitators" : "show"),
     };
-    const room = new Room(findSession(world.hearth.db, g.sessionId)!, world.hearth, {
+    const room = new Room(findSession(rooms.world.hearth.db, g.sessionId)!, rooms.world.hearth, {
       media: (listener) => new MediaRoom(settings, listener),
       graceMs: 1000,
       features: [(ctx) => new Chat(ctx), () => codeWord],
@@ -182,15 +169,15 @@ describe("chat screens (feature.ts)", () => {
     ]);
     expect(chats("b").map((m) => m.text)).toEqual(["hello"]);
     await stored(g.sessionId, 2);
-    expect((await chatOf(world.hearth, g.sessionId)).map((e) => e.diverted)).toEqual([true, false]);
+    expect((await chatOf(rooms.world.hearth, g.sessionId)).map((e) => e.diverted)).toEqual([true, false]);
     room.end(null);
   });
 });
 
 describe("the chat transcript", () => {
   test("the group's clinicians read every message (private and hidden marked) after the session, audited; nobody else can", async () => {
-    const g = await world.group(1);
-    const other = await world.group(1);
+    const g = await rooms.world.group(1);
+    const other = await rooms.world.group(1);
     const clinician = await open(g, g.clinician);
     const a = await admitted(g, clinician, g.members[0]!);
     a.send({ type: "chat-send", to: "everyone", text: "<b>bold?</b> https://example.org" });
@@ -203,8 +190,8 @@ describe("the chat transcript", () => {
     await clinician.next("ended");
     await stored(g.sessionId, 2, 1);
 
-    const path = `${world.url}/groups/${g.groupId}/sessions/${g.sessionId}/chat`;
-    const reads = () => world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.transcript.read' AND subject = ?").get(`group_session:${g.sessionId}`)!.n;
+    const path = `${rooms.world.url}/groups/${g.groupId}/sessions/${g.sessionId}/chat`;
+    const reads = () => rooms.world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = 'chat.transcript.read' AND subject = ?").get(`group_session:${g.sessionId}`)!.n;
     const page = await fetch(path, { headers: { cookie: g.clinician } });
     expect(page.status).toBe(200);
     const body = await page.text();
@@ -214,12 +201,12 @@ describe("the chat transcript", () => {
     expect(body).toMatch(/class="is-hidden"[^]*hidden from the group/);
     expect(reads()).toBe(1);
     // The session record page leads there.
-    const record = await (await fetch(`${world.url}/groups/${g.groupId}/sessions/${g.sessionId}`, { headers: { cookie: g.clinician } })).text();
+    const record = await (await fetch(`${rooms.world.url}/groups/${g.groupId}/sessions/${g.sessionId}`, { headers: { cookie: g.clinician } })).text();
     expect(record).toContain(`/groups/${g.groupId}/sessions/${g.sessionId}/chat`);
 
     for (const cookie of [g.members[0]!, other.clinician]) expect((await fetch(path, { headers: { cookie }, redirect: "manual" })).status).toBeGreaterThanOrEqual(400);
     // Another group's path to this session is not this session.
-    expect((await fetch(`${world.url}/groups/${other.groupId}/sessions/${g.sessionId}/chat`, { headers: { cookie: other.clinician } })).status).toBe(404);
+    expect((await fetch(`${rooms.world.url}/groups/${other.groupId}/sessions/${g.sessionId}/chat`, { headers: { cookie: other.clinician } })).status).toBe(404);
     expect(reads()).toBe(1);
   });
 });

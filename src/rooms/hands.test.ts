@@ -1,38 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
-import { RoomSocket } from "../../tests/room-socket.ts";
+import { describe, expect, test } from "bun:test";
+import { roomTests } from "../../tests/room-fixture.ts";
+import type { RoomSocket } from "../../tests/room-socket.ts";
 import { toolStrings } from "./tool-strings.ts";
 
 /** Raised hands through the real room socket: a real server, hand-written sockets, no media needed. */
 
-let world: RoomWorld;
-const sockets: RoomSocket[] = [];
-beforeAll(async () => {
-  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43200-43299" });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await world.close();
-});
-
-async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
-  const s = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
-  sockets.push(s);
-  return s;
-}
-
-async function room(n: number) {
-  const g = await world.group(n);
-  const clinician = await open(g, g.clinician);
-  const members: RoomSocket[] = [];
-  for (const cookie of g.members) {
-    const m = await open(g, cookie);
-    clinician.send({ type: "admit", memberId: m.memberId });
-    await m.next("admitted");
-    members.push(m);
-  }
-  return { g, clinician, members };
-}
+const rooms = roomTests("43200-43299");
+const { open, admit, room } = rooms;
 
 const queueOf = (s: RoomSocket, since = 0) => s.next("hands", () => true, since).then(() => s.all("hands").at(-1)!.queue.map((h) => h.memberId));
 
@@ -76,11 +50,9 @@ describe("raised hands", () => {
   });
 
   test("a member admitted later is told the queue as it stands; a member who leaves takes their hand down", async () => {
-    const g = await world.group(2);
+    const g = await rooms.world.group(2);
     const clinician = await open(g, g.clinician);
-    const a = await open(g, g.members[0]!);
-    clinician.send({ type: "admit", memberId: a.memberId });
-    await a.next("admitted");
+    const a = await admit(g, clinician, g.members[0]!);
     a.send({ type: "hand-raise" });
     await clinician.next("hands", (h) => h.queue.length === 1);
     const late = await open(g, g.members[1]!);

@@ -1,43 +1,17 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
-import { RoomSocket } from "../../tests/room-socket.ts";
+import { describe, expect, test } from "bun:test";
+import { roomTests, until } from "../../tests/room-fixture.ts";
+import type { RoomSocket } from "../../tests/room-socket.ts";
 
 /** Polls through the real room socket: a real server, its real database and vault, hand-written sockets. */
 
-let world: RoomWorld;
-const sockets: RoomSocket[] = [];
-beforeAll(async () => {
-  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43400-43499" });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await world.close();
-});
-
-async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
-  const s = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
-  sockets.push(s);
-  return s;
-}
-
-async function room(n: number) {
-  const g = await world.group(n);
-  const clinician = await open(g, g.clinician);
-  const members: RoomSocket[] = [];
-  for (const cookie of g.members) {
-    const m = await open(g, cookie);
-    clinician.send({ type: "admit", memberId: m.memberId });
-    await m.next("admitted");
-    members.push(m);
-  }
-  return { g, clinician, members };
-}
+const rooms = roomTests("43400-43499");
+const { open, admit, room } = rooms;
 
 const ask = { type: "poll-create", question: "How was your week?", options: ["Calm", "Mixed", "Hard"], multiple: false, liveResults: false } as const;
 
 /** Every column of every row that could hold a person, for one session's polls. */
 function pollRows(sessionId: number) {
-  const db = world.hearth.db;
+  const db = rooms.world.hearth.db;
   return {
     polls: db.query<Record<string, unknown>, [number]>("SELECT * FROM polls WHERE session_id = ?").all(sessionId),
     answers: db.query<Record<string, unknown>, [number]>("SELECT a.* FROM poll_answers a JOIN polls p ON p.id = a.poll_id WHERE p.session_id = ?").all(sessionId),
@@ -78,10 +52,10 @@ describe("polls", () => {
     // The only person in the poll's row is the facilitator who wrote it; the results are counts, sealed.
     expect(poll.created_by).toBe(g.clinicianIds[0]);
     expect(poll.anonymous).toBe(1);
-    const results = await world.hearth.vault.openJson<unknown>(poll.results as Uint8Array);
+    const results = await rooms.world.hearth.vault.openJson<unknown>(poll.results as Uint8Array);
     expect(results).toEqual({ results: [2, 0, 0], answered: 2 });
     // Nor does the audit trail or any other table carry a member of this session next to the poll.
-    const audit = world.hearth.db.query<{ n: number }, [number, number]>("SELECT count(*) AS n FROM audit_log WHERE action LIKE 'poll%' AND owner_id IN (?, ?)").get(g.memberIds[0]!, g.memberIds[1]!);
+    const audit = rooms.world.hearth.db.query<{ n: number }, [number, number]>("SELECT count(*) AS n FROM audit_log WHERE action LIKE 'poll%' AND owner_id IN (?, ?)").get(g.memberIds[0]!, g.memberIds[1]!);
     expect(audit?.n).toBe(0);
   });
 
@@ -100,7 +74,7 @@ describe("polls", () => {
     const rows = pollRows(g.sessionId).answers as { person_id: number; choices: Uint8Array }[];
     expect(rows.map((r) => r.person_id).sort()).toEqual([...g.memberIds].sort());
     const mine = rows.find((r) => r.person_id === g.memberIds[0])!;
-    expect(await world.hearth.vault.openJson(mine.choices)).toEqual([0, 1]);
+    expect(await rooms.world.hearth.vault.openJson(mine.choices)).toEqual([0, 1]);
   });
 
   test("single choice refuses two answers and answers out of range; members cannot start or close a poll", async () => {
@@ -121,11 +95,9 @@ describe("polls", () => {
   });
 
   test("a member admitted later sees the open poll; ending the session closes it and seals its counts", async () => {
-    const g = await world.group(2);
+    const g = await rooms.world.group(2);
     const clinician = await open(g, g.clinician);
-    const a = await open(g, g.members[0]!);
-    clinician.send({ type: "admit", memberId: a.memberId });
-    await a.next("admitted");
+    const a = await admit(g, clinician, g.members[0]!);
     clinician.send({ ...ask, anonymous: true });
     const id = (await a.next("poll")).poll.id;
     a.send({ type: "poll-answer", pollId: id, choices: [1] });
@@ -139,6 +111,6 @@ describe("polls", () => {
     while (!pollRows(g.sessionId).polls[0]!.results && Date.now() < deadline) await Bun.sleep(20);
     const poll = pollRows(g.sessionId).polls[0]!;
     expect(poll.closed_at).not.toBeNull();
-    expect(await world.hearth.vault.openJson(poll.results as Uint8Array)).toEqual({ results: [0, 1, 0], answered: 1 });
+    expect(await rooms.world.hearth.vault.openJson(poll.results as Uint8Array)).toEqual({ results: [0, 1, 0], answered: 1 });
   });
 });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cookieFor, startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
-import { RoomSocket } from "../../tests/room-socket.ts";
+import { describe, expect, test } from "bun:test";
+import { cookieFor, roomTests } from "../../tests/room-fixture.ts";
 import { saveWhereabouts } from "../safety/whereabouts.ts";
 import { setCodeWord } from "../safety/group-safety.ts";
 import { listNotifications } from "../notify/notify.ts";
@@ -12,39 +11,20 @@ import { isSealed } from "../store/vault.ts";
  * media needed). The alert reaches the facilitators and nobody else.
  */
 
-let world: RoomWorld;
-const sockets: RoomSocket[] = [];
-beforeAll(async () => {
-  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43300-43399" });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await world.close();
-});
-
-async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
-  const s = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
-  sockets.push(s);
-  return s;
-}
+const rooms = roomTests("43300-43399");
+const { open, admit } = rooms;
 
 /** Two facilitators and two admitted members; member A said where they are today. */
 async function room() {
-  const g = await world.group(2, { clinicians: 2 });
-  await saveWhereabouts(world.hearth, g.sessionId, g.memberIds[0]!, { location: "14 Rue Cartier, Montréal", phone: "514-555-0142", emergencyContact: "Sam 514 555 0199" });
+  const g = await rooms.world.group(2, { clinicians: 2 });
+  await saveWhereabouts(rooms.world.hearth, g.sessionId, g.memberIds[0]!, { location: "14 Rue Cartier, Montréal", phone: "514-555-0142", emergencyContact: "Sam 514 555 0199" });
   const lead = await open(g, g.clinician);
-  const co = await open(g, cookieFor(world.hearth, g.clinicianIds[1]!));
-  const members: RoomSocket[] = [];
-  for (const cookie of g.members) {
-    const m = await open(g, cookie);
-    lead.send({ type: "admit", memberId: m.memberId });
-    await m.next("admitted");
-    members.push(m);
-  }
-  return { g, lead, co, a: members[0]!, b: members[1]! };
+  const co = await open(g, cookieFor(rooms.world.hearth, g.clinicianIds[1]!));
+  const [a, b] = [await admit(g, lead, g.members[0]!), await admit(g, lead, g.members[1]!)];
+  return { g, lead, co, a, b };
 }
 
-const count = (action: string) => world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = ?").get(action)!.n;
+const count = (action: string) => rooms.world.hearth.db.query<{ n: number }, [string]>("SELECT count(*) AS n FROM audit_log WHERE action = ?").get(action)!.n;
 
 describe("safety in the room", () => {
   test("'I need help now' alerts every facilitator with name, today's place and phone; the member gets a quiet confirmation; another member sees nothing", async () => {
@@ -63,7 +43,7 @@ describe("safety in the room", () => {
     const seenByB = JSON.stringify(b.messages);
     for (const secret of ["Rue Cartier", "514-555-0142", "Sam 514", "safety-alert", "help-sent"]) expect(seenByB).not.toContain(secret);
     // Stored sealed with the session, and audited.
-    const row = world.hearth.db.query<{ detail: Uint8Array; person_id: number }, [number]>("SELECT detail, person_id FROM safety_alerts WHERE session_id = ?").get(g.sessionId)!;
+    const row = rooms.world.hearth.db.query<{ detail: Uint8Array; person_id: number }, [number]>("SELECT detail, person_id FROM safety_alerts WHERE session_id = ?").get(g.sessionId)!;
     expect(isSealed(row.detail)).toBe(true);
     expect(row.person_id).toBe(g.memberIds[0]!);
     expect(count("safety.alert_raised")).toBe(raisedBefore + 1);
@@ -80,7 +60,7 @@ describe("safety in the room", () => {
     expect((await lead.next("safety-alert", () => true, markAgain)).alert.id).toBe(alert.id);
     // A facilitator who reloads sees it again.
     co.close();
-    const co2 = await open(g, cookieFor(world.hearth, g.clinicianIds[1]!));
+    const co2 = await open(g, cookieFor(rooms.world.hearth, g.clinicianIds[1]!));
     expect((await co2.next("safety-alert")).alert.id).toBe(alert.id);
 
     b.send({ type: "safety-ack", alertId: alert.id });
@@ -91,25 +71,23 @@ describe("safety in the room", () => {
     expect(count("safety.alert_acknowledged")).toBe(ackBefore + 1);
     co2.send({ type: "safety-ack", alertId: alert.id });
     expect((await co2.next("error")).code).toBe("safety-no-such-alert");
-    const stored = world.hearth.db.query<{ acknowledged_by: number }, [number]>("SELECT acknowledged_by FROM safety_alerts WHERE id = ?").get(alert.id)!;
+    const stored = rooms.world.hearth.db.query<{ acknowledged_by: number }, [number]>("SELECT acknowledged_by FROM safety_alerts WHERE id = ?").get(alert.id)!;
     expect(stored.acknowledged_by).toBe(g.clinicianIds[0]!);
     expect(JSON.stringify(b.messages)).not.toContain("safety-cleared");
   });
 
   test("without an answer for this session, the alert says so and shows the profile's place and emergency contact", async () => {
-    const g = await world.group(1);
-    await writeContacts(world.hearth, g.memberIds[0]!, g.memberIds[0]!, { reminderContact: "", emergencyContact: "Ana 555 0100", usualLocation: "Home, 3 Oak Lane" });
+    const g = await rooms.world.group(1);
+    await writeContacts(rooms.world.hearth, g.memberIds[0]!, g.memberIds[0]!, { reminderContact: "", emergencyContact: "Ana 555 0100", usualLocation: "Home, 3 Oak Lane" });
     const lead = await open(g, g.clinician);
-    const m = await open(g, g.members[0]!);
-    lead.send({ type: "admit", memberId: m.memberId });
-    await m.next("admitted");
+    const m = await admit(g, lead, g.members[0]!);
     m.send({ type: "help" });
     expect((await lead.next("safety-alert")).alert).toMatchObject({ location: "Home, 3 Oak Lane", phone: "", emergencyContact: "Ana 555 0100", fromProfile: true });
   });
 
   test("the group's code word in chat alerts the facilitators and never reaches the group; crisis words alert without blocking the message", async () => {
     const { g, lead, co, a, b } = await room();
-    await setCodeWord(world.hearth, g.clinicianIds[0]!, g.groupId, "blue heron");
+    await setCodeWord(rooms.world.hearth, g.clinicianIds[0]!, g.groupId, "blue heron");
     a.send({ type: "chat-send", to: "everyone", text: "Blue Heron!" });
     for (const f of [lead, co]) expect((await f.next("safety-alert")).alert).toMatchObject({ memberId: a.memberId, kind: "code-word", location: "14 Rue Cartier, Montréal" });
     await a.next("help-sent");
@@ -122,7 +100,7 @@ describe("safety in the room", () => {
     await a.next("chat", (c) => c.messages.some((m) => m.text === "honestly I want to die"));
     await b.next("chat", (c) => c.messages.some((m) => m.text === "honestly I want to die"));
     expect(b.all("help-sent")).toEqual([]);
-    expect(listNotifications(world.hearth, g.clinicianIds[0]!).some((n) => n.kind === "safety.crisis_words")).toBe(true);
+    expect(listNotifications(rooms.world.hearth, g.clinicianIds[0]!).some((n) => n.kind === "safety.crisis_words")).toBe(true);
     // B never heard the code word, nor that A raised an alert.
     b.send({ type: "hand-raise" });
     await b.next("hands");
@@ -143,22 +121,20 @@ describe("safety in the room", () => {
   });
 
   test("pressed while no facilitator is in the room: the bell tells the group's clinicians, and the banner waits for them", async () => {
-    const g = await world.group(1);
+    const g = await rooms.world.group(1);
     const lead = await open(g, g.clinician);
-    const m = await open(g, g.members[0]!);
-    lead.send({ type: "admit", memberId: m.memberId });
-    await m.next("admitted");
+    const m = await admit(g, lead, g.members[0]!);
     lead.close();
     await new Promise((r) => setTimeout(r, 300));
     m.send({ type: "help" });
     await m.next("help-sent");
-    expect(listNotifications(world.hearth, g.clinicianIds[0]!).map((n) => n.kind)).toContain("safety.help_asked");
+    expect(listNotifications(rooms.world.hearth, g.clinicianIds[0]!).map((n) => n.kind)).toContain("safety.help_asked");
     const back = await open(g, g.clinician);
     expect((await back.next("safety-alert")).alert).toMatchObject({ memberId: m.memberId, kind: "button" });
   });
 
   test("a member still in the waiting room cannot raise one through the room (they are not in yet)", async () => {
-    const g = await world.group(1);
+    const g = await rooms.world.group(1);
     const lead = await open(g, g.clinician);
     const m = await open(g, g.members[0]!);
     m.send({ type: "help" });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startRoomServer, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
-import { RoomSocket } from "../../tests/room-socket.ts";
+import { describe, expect, test } from "bun:test";
+import { roomTests } from "../../tests/room-fixture.ts";
 
 /**
  * The room's tools reach admitted members only. Hand-written sockets, one per way of not being
@@ -8,41 +7,22 @@ import { RoomSocket } from "../../tests/room-socket.ts";
  * and must get `not-admitted`; and none receives any chat, hand queue or poll the room sends.
  */
 
-let world: RoomWorld;
-const sockets: RoomSocket[] = [];
-beforeAll(async () => {
-  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "43500-43599" });
-});
-afterAll(async () => {
-  for (const s of sockets) s.close();
-  await world.close();
-});
-
-async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
-  const s = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
-  sockets.push(s);
-  return s;
-}
+const rooms = roomTests("43500-43599");
+const { open, admit } = rooms;
 
 const TOOL_TYPES = new Set(["chat", "chat-hidden", "hands", "hand-called", "poll"]);
 
 describe("room tools and admission", () => {
   test("waiting, declined, sent-back and removed members receive no chat, no hand queue, no poll, and cannot use them", async () => {
-    const g = await world.group(5);
+    const g = await rooms.world.group(5);
     const clinician = await open(g, g.clinician);
-    const admit = async (cookie: string) => {
-      const s = await open(g, cookie);
-      clinician.send({ type: "admit", memberId: s.memberId });
-      await s.next("admitted");
-      return s;
-    };
-    const inside = await admit(g.members[0]!);
+    const inside = await admit(g, clinician, g.members[0]!);
     const waiting = await open(g, g.members[1]!);
     const declined = await open(g, g.members[2]!);
     clinician.send({ type: "decline", memberId: declined.memberId });
     await declined.next("declined");
-    const sentBack = await admit(g.members[3]!);
-    const removed = await admit(g.members[4]!);
+    const sentBack = await admit(g, clinician, g.members[3]!);
+    const removed = await admit(g, clinician, g.members[4]!);
     clinician.send({ type: "to-waiting", memberId: sentBack.memberId });
     await sentBack.next("waiting", (w) => w.reason === "sent-back");
     clinician.send({ type: "remove", memberId: removed.memberId });
@@ -95,10 +75,7 @@ describe("room tools and admission", () => {
     // Nothing from the outside reached the room either.
     expect(clinician.all("chat").flatMap((c) => c.messages.map((m) => m.text))).not.toContain("let me in");
     // The removed person cannot come back to listen.
-    const back = await RoomSocket.open(world.wsUrl(g.sessionId), g.members[4]!).catch(() => null);
-    if (back) {
-      sockets.push(back);
-      expect(back.messages.filter((m) => TOOL_TYPES.has(m.type))).toEqual([]);
-    }
+    const back = await open(g, g.members[4]!).catch(() => null);
+    if (back) expect(back.messages.filter((m) => TOOL_TYPES.has(m.type))).toEqual([]);
   });
 });
