@@ -237,3 +237,33 @@ export async function openLibraryFile(hearth: Hearth, itemId: number): Promise<{
   if (!r) return null;
   return { stream: await openSealedStream(hearth, dirOf(hearth), r.blob, r.file_key), mime: r.mime, bytes: r.bytes, title: r.title };
 }
+
+export interface LibraryRecord {
+  /** Items recommended to the patient themself ("you") or to a group they are a member of ("group"). */
+  recommended: { itemId: number; title: string; kind: "article" | "file"; to: "you" | "group"; recommendedAt: string; removedFromLibrary: boolean }[];
+  /** What they opened while the clinic recorded reading: first and last time, and how often. */
+  reading: { itemId: number; title: string; kind: "article" | "file"; firstReadAt: string; lastReadAt: string; times: number }[];
+}
+
+/**
+ * What the library keeps about one patient, for their own "my data" download (its export is
+ * audited there): only rows naming this patient or one of their groups, never another's reads.
+ */
+export function libraryRecordOf(hearth: Hearth, patientId: number): LibraryRecord {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const groups = JSON.stringify(groupIdsOf(hearth.db, patientId, ["member"]));
+  const recommended = hearth.db
+    .query<{ item_id: number; title: string; kind: "article" | "file"; patient_id: number | null; assigned_at: number; removed_at: number | null }, [number, string]>(
+      `SELECT a.item_id, i.title, i.kind, a.patient_id, a.assigned_at, i.removed_at FROM library_assignments a JOIN library_items i ON i.id = a.item_id
+       WHERE a.patient_id = ?1 OR a.group_id IN (SELECT value FROM json_each(?2)) ORDER BY a.assigned_at, a.id`,
+    )
+    .all(patientId, groups)
+    .map((r) => ({ itemId: r.item_id, title: r.title, kind: r.kind, to: r.patient_id === null ? ("group" as const) : ("you" as const), recommendedAt: iso(r.assigned_at), removedFromLibrary: r.removed_at !== null }));
+  const reading = hearth.db
+    .query<{ item_id: number; title: string; kind: "article" | "file"; first_read_at: number; last_read_at: number; times: number }, [number]>(
+      "SELECT r.item_id, i.title, i.kind, r.first_read_at, r.last_read_at, r.times FROM library_reads r JOIN library_items i ON i.id = r.item_id WHERE r.patient_id = ? ORDER BY r.first_read_at",
+    )
+    .all(patientId)
+    .map((r) => ({ itemId: r.item_id, title: r.title, kind: r.kind, firstReadAt: iso(r.first_read_at), lastReadAt: iso(r.last_read_at), times: r.times }));
+  return { recommended, reading };
+}

@@ -97,3 +97,39 @@ test("the zip holds every item the patient created, and only they can download i
 
   for (const other of [cleo, admin]) expect((await other.get("/portal/my-data.zip")).status).toBe(403);
 });
+
+test("the zip holds what the library keeps about the patient (recommendations, reading) and none of another patient's rows", async () => {
+  const quinn = await accept(server, await invite(cleo, "patient"), "Quinn Patient");
+  await cleo.get("/groups/new");
+  const groupId = Number(/\/groups\/(\d+)/.exec((await cleo.post("/groups", form({ name: "Morning group" }))).headers.location!)![1]);
+  await cleo.post(`/groups/${groupId}/members`, form({ personId: String(pat.personId) }));
+  await admin.get("/admin/library");
+  expect((await admin.post("/admin/library", "tracked=on")).status).toBe(303);
+  await cleo.get("/portal/library");
+  const article = async (title: string) => Number(/\/portal\/library\/(\d+)/.exec((await cleo.post("/portal/library/articles", form({ title, body: "Read slowly." }))).headers.location!)![1]);
+  const [sleep, breathing, quinnOnly] = [await article("Sleep hygiene"), await article("Breathing basics"), await article("Only for Quinn")];
+  await cleo.post(`/portal/library/${sleep}/assign`, `groupId=${groupId}`);
+  await cleo.post(`/portal/library/${breathing}/assign`, `patientId=${pat.personId}`);
+  await cleo.post(`/portal/library/${breathing}/assign`, `patientId=${quinn.personId}`);
+  await cleo.post(`/portal/library/${quinnOnly}/assign`, `patientId=${quinn.personId}`);
+  for (const id of [sleep, sleep, breathing]) expect((await pat.get(`/portal/library/${id}`)).status).toBe(200);
+  // Quinn opens the item Pat opened too, more often, and one of their own.
+  for (const id of [breathing, breathing, breathing, quinnOnly]) expect((await quinn.get(`/portal/library/${id}`)).status).toBe(200);
+
+  const res = await fetch(`${server.url}/portal/my-data.zip`, { headers: { cookie: `hearth_session=${createSession(server.hearth, pat.personId).id}` } });
+  expect(res.status).toBe(200);
+  const files = unzipSync(new Uint8Array(await res.arrayBuffer()));
+  expect(strFromU8(files["README.txt"]!)).toContain("library.json");
+  const text = strFromU8(files["library.json"]!);
+  expect(text).not.toContain("Only for Quinn");
+  const library = JSON.parse(text) as { recommended: { title: string; to: string }[]; reading: { title: string; times: number; firstReadAt: string }[] };
+  expect(library.recommended.map((r) => [r.title, r.to])).toEqual([
+    ["Sleep hygiene", "group"],
+    ["Breathing basics", "you"],
+  ]);
+  expect(library.reading.map((r) => [r.title, r.times])).toEqual([
+    ["Sleep hygiene", 2],
+    ["Breathing basics", 1],
+  ]);
+  expect(new Date(library.reading[0]!.firstReadAt).getTime()).toBeGreaterThan(0);
+});

@@ -12,14 +12,16 @@ import { passkeyById } from "../identity/passkeys.ts";
 import { checkInsOf, goalsOf } from "./goals.ts";
 import { exportPatient } from "../clinic/record/export.ts";
 import { groupIdsOf } from "../clinic/groups.ts";
+import { libraryRecordOf } from "./library.ts";
 
 /**
  * "My data": everything the portal holds about a patient, as a zip streamed to them (fflate):
- * JSON for their profile, messages, worksheets and consents, their documents and signed consent
- * PDFs as files, and their journal as it is stored (age files: only their passkey or recovery
- * key opens it; the journal page exports it decrypted in their own browser), and their clinical
- * record as the same FHIR R4 Bundle the record's own export builds (audited there as
- * "record.exported", with the patient as the actor).
+ * JSON for their profile, messages, worksheets, consents and what the content library keeps about
+ * them (recommendations, and their reading while the clinic records it), their documents and
+ * signed consent PDFs as files, and their journal as it is stored (age files: only their passkey
+ * or recovery key opens it; the journal page exports it decrypted in their own browser), and
+ * their clinical record as the same FHIR R4 Bundle the record's own export builds (audited there
+ * as "record.exported", with the patient as the actor).
  */
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 const json = (value: unknown) => strToU8(JSON.stringify(value, null, 2));
@@ -61,6 +63,8 @@ export function myDataZip(hearth: Hearth, patientId: number, locale: Locale): Re
         const goals = [];
         for (const g of await goalsOf(hearth, patientId)) goals.push({ ...g, checkIns: await checkInsOf(hearth, g.id) });
         add("goals.json", json(goals));
+
+        add("library.json", json(libraryRecordOf(hearth, patientId)));
 
         const journal = entriesFor(hearth, patientId, patientId).map((e) => ({
           id: e.id,
@@ -124,6 +128,8 @@ profile.json            your name, pronouns and language
 messages.json           your conversations with your care team
 worksheets.json         the worksheets you were given, your answers and the comments
 goals.json              your goals, their steps and your check-ins
+library.json            the content library's items recommended to you or your group and, while
+                        the clinic records reading, which ones you opened, when, how often
 consents.json           each consent form and where you stand with it
 consents/*.pdf          your signed copies
 documents.json          the documents in your space you can see
