@@ -15,6 +15,7 @@ import { RoomRefusal, type RoomService } from "./service.ts";
 import { roomStrings } from "./strings.ts";
 import { toolButtons, toolPanels } from "./tools-view.ts";
 import { whiteboardPanel } from "./whiteboard-view.ts";
+import { breakoutNotices, breakoutPanel } from "./breakouts-view.ts";
 import { NO_SAFETY, safetyPageParts, type SafetyParts } from "../safety/room-page.ts";
 import { groupConsentGate } from "../portal/group-consent-routes.ts";
 
@@ -89,6 +90,7 @@ ${safety.top}
 <div class="room-layout">
 <div id="room-main" class="room-main">
 <p id="self-sharing" class="notice notice-info" hidden>${s.youAreSharing}</p>
+${breakoutNotices(locale)}
 ${role === "member" ? html`<div id="capacity-notice" class="notice notice-info" role="note" aria-labelledby="capacity-title" hidden><p><strong id="capacity-title">${s.capacityTitle}</strong></p><p id="capacity-text"></p></div>` : ""}
 <figure id="stage" class="stage" hidden><video id="stage-video" autoplay muted playsinline></video><figcaption id="stage-caption"></figcaption></figure>
 <ul id="tiles" class="tiles" aria-label="${s.tilesLabel}"></ul>
@@ -99,6 +101,7 @@ ${whiteboardPanel(locale, role)}
 ${safety.side}
 ${toolButtons(locale)}
 ${toolPanels(locale, role)}
+${breakoutPanel(locale, role)}
 ${role === "clinician" ? clinicianPanels(s) : ""}
 <section class="side-panel" aria-labelledby="people-title"><h2 id="people-title">${s.peopleTitle}</h2><ul id="people-list" class="people-list"></ul></section>
 <details id="room-devices" class="side-panel"><summary>${s.devicesSummary}</summary><div id="devices-room"></div></details>

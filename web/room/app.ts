@@ -24,6 +24,8 @@ import { RoomRecording } from "./recording.ts";
 import { WhiteboardPanel } from "./whiteboard.ts";
 import { VitalsTiles } from "./vitals.ts";
 import { whiteboardStrings } from "../../src/rooms/whiteboard-strings.ts";
+import { BreakoutsPanel } from "./breakouts.ts";
+import { breakoutStrings } from "../../src/rooms/breakouts-strings.ts";
 
 type Phase = "connecting" | "waiting" | "room" | "final";
 type S = ReturnType<typeof sessionPageStrings>;
@@ -73,6 +75,7 @@ export class SessionPage {
   readonly recording: RoomRecording;
   readonly vitals = new VitalsTiles();
   readonly board: WhiteboardPanel;
+  readonly breakouts: BreakoutsPanel;
   readonly comfort: Comfort;
 
   constructor(readonly root: HTMLElement) {
@@ -114,6 +117,7 @@ export class SessionPage {
     this.polls = new PollsPanel(tools, this.clinician, send, say);
     this.safety = new RoomSafety(send, (text) => this.announce(text));
     this.recording = new RoomRecording(send, say, this.clinician);
+    this.breakouts = new BreakoutsPanel(breakoutStrings(isLocale(lang) ? lang : "en"), this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say);
     this.board = new WhiteboardPanel(whiteboardStrings(isLocale(lang) ? lang : "en"), this.clinician, send, () => ({ selfId: this.selfId, members: this.members }), say, root.dataset.sessionId ?? "");
   }
 
@@ -219,6 +223,11 @@ export class SessionPage {
         return this.polls.handle(msg);
       case "vitals":
         return this.vitals.handle(msg);
+      case "breakouts":
+      case "breakout-warning":
+      case "breakout-message":
+        this.breakouts.handle(msg);
+        return this.#render();
       case "error":
         return this.#error(msg);
     }
@@ -228,6 +237,7 @@ export class SessionPage {
     if (msg.ref?.startsWith("chat-") && msg.code !== "not-admitted") return this.chat.error(msg.message);
     if (msg.ref?.startsWith("poll-")) return this.polls.error(msg.ref, msg.message);
     if (msg.ref?.startsWith("board-") && msg.code !== "not-admitted") return this.board.error(msg.code, msg.message);
+    if (msg.ref?.startsWith("breakout-")) return this.breakouts.error(msg.message);
     switch (msg.code) {
       case "stale-answer":
       case "bad-answer":
@@ -368,6 +378,7 @@ export class SessionPage {
     this.#seenRoom = false;
     this.#seenRoomAllowed = false;
     this.grid.clear();
+    this.breakouts.reset();
     this.#show("waiting");
     this.#preview();
   }
@@ -381,9 +392,11 @@ export class SessionPage {
 
   #render(): void {
     if (this.phase === "room") {
-      this.grid.render({ selfId: this.selfId, members: this.members, speaking: this.speaking, spokeAt: this.spokeAt });
+      // In a breakout, the grid shows one's own room only (its streams are all the page is sent).
+      this.grid.render({ selfId: this.selfId, members: this.members.filter((m) => this.breakouts.together(m.id)), speaking: this.speaking, spokeAt: this.spokeAt });
       this.people.render(this.selfId, this.members, this.speaking);
       this.hands.render();
+      this.breakouts.render();
       this.vitals.render();
       this.board.renderDrawers();
       this.speakers.update(this.link.remotes());
