@@ -94,8 +94,17 @@ export function hostAddresses(settings: RtcSettings): string[] {
   return settings.addresses.length > 0 ? settings.addresses : defaultAddresses();
 }
 
+export const OPUS_PAYLOAD_TYPE = 111;
 /**
- * Codecs the SFU forwards: Opus and VP8 (its keyframes are what layer switching waits for).
+ * RFC 2198 redundant Opus, offered before Opus itself so Chromium sends it (each packet repeats
+ * the frame before): a subscriber that negotiated it recovers a lost packet from the next one
+ * (fastpath/red.ts; measured in the bad-network benchmark). Members answer the SFU's offer, so
+ * every member sends RED with this payload type.
+ */
+export const RED_PAYLOAD_TYPE = 63;
+
+/**
+ * Codecs the SFU forwards: Opus (RED-wrapped first, above) and VP8 (its keyframes are what layer switching waits for).
  * Congestion feedback is receiver-report loss (and REMB, offered), not transport-cc: measured with
  * Chromium 156 over loopback, werift's transport-cc feedback drove Chromium's send estimate
  * down from 280 to 83 kbit/s in 16 s (one 320x240 layer), while without it Chromium ramped up
@@ -107,10 +116,18 @@ function codecs() {
   return {
     audio: [
       new RTCRtpCodecParameters({
+        mimeType: "audio/red",
+        clockRate: 48000,
+        channels: 2,
+        payloadType: RED_PAYLOAD_TYPE,
+        parameters: `${OPUS_PAYLOAD_TYPE}/${OPUS_PAYLOAD_TYPE}`,
+        rtcpFeedback: [],
+      }),
+      new RTCRtpCodecParameters({
         mimeType: "audio/opus",
         clockRate: 48000,
         channels: 2,
-        payloadType: 111,
+        payloadType: OPUS_PAYLOAD_TYPE,
         parameters: "minptime=10;useinbandfec=1",
         rtcpFeedback: [],
       }),

@@ -15,7 +15,7 @@ import {
   GenericNack,
 } from "werift";
 import { log } from "../log.ts";
-import { acceptableCandidate, filterSdpCandidates, peerConfig, type RtcSettings } from "./ice.ts";
+import { RED_PAYLOAD_TYPE, acceptableCandidate, filterSdpCandidates, peerConfig, type RtcSettings } from "./ice.ts";
 import { BandwidthEstimate } from "./layers.ts";
 import { kindOf, type Consumer, type ForwardedPacket, type Layer, type Producer, type RtpSink, type Source } from "./router.ts";
 import { ReceptionStats, writeReceiverReport } from "./fastpath/feedback.ts";
@@ -420,14 +420,20 @@ export class Peer {
 
   #directSink(d: Downstream, fast: FastTransport): DirectSink | null {
     const t = d.transceiver;
-    const codec = t.sender.codec;
-    if (!codec) return null;
     const kind = t.kind === "audio" ? "audio" : "video";
+    // werift's sender codec is RED when the member's answer kept it; RED is forwarded as it came
+    // (DirectSink), so the sink needs both payload types: Opus for plain packets and stripped RED.
+    const negotiated = t.codecs;
+    const red = kind === "audio" ? negotiated.find((c) => c.mimeType.toLowerCase() === "audio/red") : undefined;
+    const codec = kind === "audio" ? negotiated.find((c) => c.mimeType.toLowerCase() === "audio/opus") : t.sender.codec;
+    if (!codec) return null;
     const mid = this.#midId > 0 && t.mid ? { mid: { id: this.#midId, value: t.mid } } : {};
     const extensions = kind === "video" ? { ...mid, absSendTimeId: this.#absSendTimeId } : { ...mid, keep: [this.#audioLevelId] };
     return new DirectSink({
       ssrc: t.sender.ssrc,
       payloadType: codec.payloadType,
+      redIn: kind === "audio" ? RED_PAYLOAD_TYPE : -1,
+      redOut: red?.payloadType ?? -1,
       clockRate: codec.clockRate,
       kind,
       srtp: fast.outbound,

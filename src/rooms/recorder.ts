@@ -3,6 +3,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DepacketizeCallback, JitterBufferCallback, RtpHeader, RtpPacket, RtpSourceCallback, RtpTimeCallback, WebmCallback } from "werift/nonstandard";
 import { log } from "../log.ts";
+import { redPrimaryStart } from "./fastpath/red.ts";
+import { OPUS_PAYLOAD_TYPE, RED_PAYLOAD_TYPE } from "./ice.ts";
 import { SealedRecordingWriter } from "./recording-file.ts";
 import type { Consumer, ForwardedPacket, Producer, Router, RtpSink } from "./router.ts";
 
@@ -62,8 +64,15 @@ class RecorderSink implements RtpSink {
 
   send(rtp: ForwardedPacket): void {
     const h = rtp.header;
+    let payload = rtp.payload;
+    if (h.payloadType === RED_PAYLOAD_TYPE && this.payloadType === OPUS_PAYLOAD_TYPE) {
+      // werift's Opus depacketizer takes plain Opus: the primary block is the frame of this packet.
+      const start = redPrimaryStart(payload, 0, payload.length, OPUS_PAYLOAD_TYPE);
+      if (start < 0) return;
+      payload = payload.subarray(start);
+    }
     const header = new RtpHeader({ payloadType: this.payloadType, sequenceNumber: h.sequenceNumber, timestamp: h.timestamp, marker: h.marker, ssrc: h.ssrc });
-    this.source.input(new RtpPacket(header, Buffer.from(rtp.payload)));
+    this.source.input(new RtpPacket(header, Buffer.from(payload)));
   }
 
   restart(): void {}
@@ -229,7 +238,7 @@ export class RoomRecorder {
     file.producers.add(producer);
     const video = producer.kind === "video";
     if (video && !file.withVideo) return;
-    const consumer = this.router.subscribe(producer, RECORDER_SUBSCRIBER, () => new RecorderSink(video ? file.video : file.audio, video ? 96 : 111));
+    const consumer = this.router.subscribe(producer, RECORDER_SUBSCRIBER, () => new RecorderSink(video ? file.video : file.audio, video ? 96 : OPUS_PAYLOAD_TYPE));
     consumer.paused = false;
     file.consumers.push(consumer);
     if (video) this.#chooseLayer(consumer, true);

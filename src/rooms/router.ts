@@ -23,7 +23,7 @@ export function kindOf(source: Source): MediaKind {
  * ingress's IngressPacket both fit. The router may rewrite sequenceNumber in place.
  */
 export interface ForwardedPacket {
-  readonly header: { readonly ssrc: number; sequenceNumber: number; readonly timestamp: number; readonly marker: boolean };
+  readonly header: { readonly ssrc: number; sequenceNumber: number; readonly timestamp: number; readonly marker: boolean; readonly payloadType: number };
   readonly payload: Uint8Array;
 }
 

@@ -93,7 +93,8 @@ const MAX_ADDED = 4 + 2 + 16 + 2 + 3 + 3;
 /**
  * Rewrites packets for one consumer. The output is the input with this consumer's SSRC and
  * payload type, the given sequence number and timestamp, the marker and CSRCs unchanged, the
- * kept extensions byte for byte, and the payload (with any padding) unchanged.
+ * kept extensions byte for byte, and the payload (with any padding) unchanged, or the part of it
+ * the caller names (RED's primary block).
  */
 export class RtpRewriter {
   readonly #keep = new Uint8Array(256);
@@ -118,12 +119,29 @@ export class RtpRewriter {
   /**
    * Writes the rewritten form of the raw packet src[sat, sat+slen) (header length sh) to
    * out[at..], using at most `room` bytes; returns the new length, or -1 if it does not fit.
+   * The payload is src[from, to): all of it (with any padding) unless the caller takes part of it
+   * (a RED packet's primary block); the P bit stays only when the copy reaches the packet's end.
+   * `payloadType` replaces the consumer's own for this packet (a RED packet sent as RED).
    */
-  fromRaw(out: Uint8Array, at: number, room: number, src: Uint8Array, sat: number, slen: number, sh: number, seq: number, ts: number, marker: boolean): number {
+  fromRaw(
+    out: Uint8Array,
+    at: number,
+    room: number,
+    src: Uint8Array,
+    sat: number,
+    slen: number,
+    sh: number,
+    seq: number,
+    ts: number,
+    marker: boolean,
+    payloadType: number = this.payloadType,
+    from: number = sat + sh,
+    to: number = sat + slen,
+  ): number {
     const b0 = src[sat]!;
     const cc = b0 & 0x0f;
-    const payload = slen - sh;
-    if (sh + MAX_ADDED + payload > room) return -1;
+    const payload = to - from;
+    if (from < sat + sh || to > sat + slen || payload < 0 || sh + MAX_ADDED + payload > room) return -1;
     let o = at + 12;
     if (cc > 0) {
       copy(src, sat + 12, sat + 12 + cc * 4, out, o);
@@ -167,25 +185,37 @@ export class RtpRewriter {
       }
     }
     o = this.#finishExtensions(out, extStart, o, twoByte);
-    copy(src, sat + sh, sat + slen, out, o);
+    copy(src, from, to, out, o);
     o += payload;
-    // Padding (if any) is part of the copied payload, so the P bit stays as it came.
-    this.#fixedHeader(out, at, (b0 & 0x2f) | (this.#hasExtensions ? 0x10 : 0), marker, seq, ts);
+    // Padding (if any) is part of a payload copied to the end, so the P bit stays as it came.
+    const padding = to === sat + slen ? b0 & 0x20 : 0;
+    this.#fixedHeader(out, at, padding | cc | (this.#hasExtensions ? 0x10 : 0), marker, seq, ts, payloadType);
     return o - at;
   }
 
   /**
    * The same from a werift RtpPacket (what werift's receiver hands over today): its payload
-   * excludes padding, so the output has none.
+   * excludes padding, so the output has none. The payload written is rtp.payload[from, to).
    */
-  fromPacket(out: Uint8Array, at: number, room: number, rtp: RtpPacket, seq: number, ts: number): number {
+  fromPacket(
+    out: Uint8Array,
+    at: number,
+    room: number,
+    rtp: RtpPacket,
+    seq: number,
+    ts: number,
+    payloadType: number = this.payloadType,
+    from = 0,
+    to: number = rtp.payload.length,
+  ): number {
     const header = rtp.header;
     const payload = rtp.payload;
+    if (from < 0 || to > payload.length || to < from) return -1;
     const csrc = header.csrc;
     const exts = header.extensions;
     let extBytes = 0;
     for (let i = 0; i < exts.length; i++) extBytes += 2 + exts[i]!.payload.length;
-    if (12 + csrc.length * 4 + extBytes + MAX_ADDED + payload.length > room) return -1;
+    if (12 + csrc.length * 4 + extBytes + MAX_ADDED + (to - from) > room) return -1;
     let o = at + 12;
     for (let i = 0; i < csrc.length; i++) {
       writeU32(out, o, csrc[i]!);
@@ -201,9 +231,9 @@ export class RtpRewriter {
       }
     }
     o = this.#finishExtensions(out, extStart, o, twoByte);
-    copy(payload, 0, payload.length, out, o);
-    o += payload.length;
-    this.#fixedHeader(out, at, Math.min(csrc.length, 15) | (this.#hasExtensions ? 0x10 : 0), header.marker, seq, ts);
+    copy(payload, from, to, out, o);
+    o += to - from;
+    this.#fixedHeader(out, at, Math.min(csrc.length, 15) | (this.#hasExtensions ? 0x10 : 0), header.marker, seq, ts, payloadType);
     return o - at;
   }
 
@@ -253,9 +283,9 @@ export class RtpRewriter {
   }
 
   /** First byte: version 2, then P, X and CC as given in `flags`. */
-  #fixedHeader(out: Uint8Array, at: number, flags: number, marker: boolean, seq: number, ts: number): void {
+  #fixedHeader(out: Uint8Array, at: number, flags: number, marker: boolean, seq: number, ts: number, payloadType: number): void {
     out[at] = 0x80 | (flags & 0x3f);
-    out[at + 1] = (marker ? 0x80 : 0) | (this.payloadType & 0x7f);
+    out[at + 1] = (marker ? 0x80 : 0) | (payloadType & 0x7f);
     out[at + 2] = (seq >>> 8) & 0xff;
     out[at + 3] = seq & 0xff;
     writeU32(out, at + 4, ts);

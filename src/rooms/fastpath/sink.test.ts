@@ -159,7 +159,7 @@ test("sender reports carry the counters, the SSRC and the CNAME, and werift open
  * Forwards `count` packets through the whole fast path (ingress decrypt, rewrite, encrypt, sendto on a
  * real socket) and returns how much the JS heap's capacity grew. `extra` runs once per packet.
  */
-async function forwardAndMeasure(count: number, extra: () => void): Promise<number> {
+async function forwardAndMeasure(count: number, extra: () => void, red = false): Promise<number> {
   const receiver = createSocket("udp4");
   receiver.on("message", () => {});
   await new Promise<void>((r) => receiver.bind(0, "127.0.0.1", r));
@@ -167,7 +167,9 @@ async function forwardAndMeasure(count: number, extra: () => void): Promise<numb
   const pair = { protocol: { transport: udp }, remoteAddr: ["127.0.0.1", receiver.address().port] as const, packetsSent: 0, bytesSent: 0 };
   const connection = { nominated: pair, canSendApplicationData: () => true };
   const sender = new IceUdpSender(connection, new Memory(32));
-  const sink = new DirectSink({ ssrc: 0x42, payloadType: 96, kind: "video", clockRate: 90000, srtp: transport().ours, sender });
+  const sink = red
+    ? new DirectSink({ ssrc: 0x42, payloadType: 111, redIn: 63, redOut: -1, kind: "audio", clockRate: 48000, srtp: transport().ours, sender })
+    : new DirectSink({ ssrc: 0x42, payloadType: 96, kind: "video", clockRate: 90000, srtp: transport().ours, sender });
   // What the member sends is sealed here with the member's key, which the ingress opens.
   const memberKey = randomBytes(16);
   const memberSalt = randomBytes(12);
@@ -179,7 +181,10 @@ async function forwardAndMeasure(count: number, extra: () => void): Promise<numb
     return true;
   });
   ingress.install();
-  const template = packet(0, 0, 1100).serialize();
+  // RED: one redundant block (F bit, Opus, offset 960, 80 bytes) and the primary header, then 160 bytes of frames.
+  const template = red
+    ? new RtpPacket(new RtpHeader({ payloadType: 63, sequenceNumber: 0, timestamp: 0, ssrc: 0x5151 }), Buffer.concat([Buffer.from([0xef, 0x0f, 0x00, 80, 111]), randomBytes(160)])).serialize()
+    : packet(0, 0, 1100).serialize();
   const wire = new Memory(2048);
   const datagram = Buffer.from(wire.bytes.buffer, 0, template.length + seal.rtpOverhead);
   const round = (seq: number) => {
@@ -197,6 +202,7 @@ async function forwardAndMeasure(count: number, extra: () => void): Promise<numb
   const grown = process.memoryUsage().heapTotal - before;
   expect(ingress.counters.rtp).toBe(2000 + count);
   expect(sink.packets).toBe(2000 + count);
+  if (red) expect(sink.octets).toBe((2000 + count) * 80);
   expect(pair.packetsSent).toBe(2000 + count);
   expect(sender.path).toBe("sendto");
   ingress.uninstall();
@@ -222,12 +228,16 @@ test.skipIf(OWN_PROCESS)("the heap tests pass in a process of their own", () => 
     stderr: "pipe",
   });
   const out = child.stdout.toString() + child.stderr.toString();
-  expect(out).toContain(" 2 pass");
+  expect(out).toContain(" 3 pass");
   expect(child.exitCode, out).toBe(0);
 }, 120_000);
 
 test.skipIf(!OWN_PROCESS)("heap: forwarding 100k packets (decrypt, rewrite, encrypt, send) does not grow the heap", async () => {
   expect(await forwardAndMeasure(PACKETS, () => {})).toBeLessThan(BOUND);
+});
+
+test.skipIf(!OWN_PROCESS)("heap: forwarding 100k RED packets stripped to their Opus primary does not grow the heap", async () => {
+  expect(await forwardAndMeasure(PACKETS, () => {}, true)).toBeLessThan(BOUND);
 });
 
 test.skipIf(!OWN_PROCESS)("heap: the measurement sees one small object per packet", async () => {

@@ -3,6 +3,7 @@ import type { RtpSink } from "../router.ts";
 import { PAYLOAD_HISTORY, PayloadRing } from "./history.ts";
 import { IngressPacket } from "./ingress.ts";
 import { Memory } from "./libcrypto.ts";
+import { redPrimaryStart } from "./red.ts";
 import { RtpRewriter, copy, rtpHeaderLength, writeU32, type ExtensionPlan } from "./rtp.ts";
 import type { SrtpContext } from "./srtp.ts";
 import type { PacketSender } from "./udp.ts";
@@ -19,15 +20,28 @@ import type { PacketSender } from "./udp.ts";
  * the same nonce with any other header, e.g. a fresh abs-send-time, would give away the
  * authentication key: a tag that differs means other bytes, and they are never sent).
  *
+ * Audio RED (red.ts) goes out as RED to a consumer whose m-line negotiated it, and as its primary
+ * block (plain Opus, padding dropped) to one whose m-line did not; plain Opus goes out as Opus to both.
+ *
  * The SSRC must be one werift never sends RTP or RTCP with (the m-line's sender SSRC, with
  * nothing fed to that RTCRtpSender): SRTP nonces are made of SSRC and index, and werift keeps
  * its own counters.
  */
 
 export interface DirectSinkOptions {
-  /** The SSRC and payload type negotiated for this consumer's m-line. */
+  /** The SSRC and payload type negotiated for this consumer's m-line (audio: Opus's). */
   ssrc: number;
   payloadType: number;
+  /**
+   * Audio: the payload type RED (RFC 2198) packets arrive with (the SFU's offer fixes it for every
+   * member); -1 (default): none arrive. Packets with any other payload type go out as `payloadType`.
+   */
+  redIn?: number;
+  /**
+   * This consumer's RED payload type if its m-line negotiated RED: RED goes out as RED. -1
+   * (default): RED goes out as its primary block, a plain Opus packet of `payloadType`.
+   */
+  redOut?: number;
   kind: "audio" | "video";
   /** RTP clock rate of the codec (90000 for VP8, 48000 for Opus), for sender reports. */
   clockRate: number;
@@ -90,6 +104,9 @@ export class DirectSink implements RtpSink {
   readonly #srtp: SrtpContext;
   readonly #sender: PacketSender;
   readonly #rewriter: RtpRewriter;
+  readonly #payloadType: number;
+  readonly #redIn: number;
+  readonly #redOut: number;
   readonly #scratch: Memory;
   /** History: slots (0: none), then per slot the sequence number (-1: none), header and tag. */
   readonly #slots: number;
@@ -116,6 +133,9 @@ export class DirectSink implements RtpSink {
     this.#srtp = options.srtp;
     this.#sender = options.sender;
     this.#rewriter = new RtpRewriter(this.ssrc, options.payloadType, options.extensions);
+    this.#payloadType = options.payloadType;
+    this.#redIn = options.redIn ?? -1;
+    this.#redOut = options.redOut ?? -1;
     const history = options.history ?? (options.kind === "video" ? PAYLOAD_HISTORY : 0);
     if (history < 0 || history > PAYLOAD_HISTORY || (history & (history - 1)) !== 0) {
       throw new Error(`history must be 0 or a power of two up to ${PAYLOAD_HISTORY}`);
@@ -150,9 +170,25 @@ export class DirectSink implements RtpSink {
     const out = mem.bytes;
     const room = SLOT - this.#srtp.rtpOverhead;
     const ingress = rtp instanceof IngressPacket;
-    const length = ingress
-      ? this.#rewriter.fromRaw(out, 0, room, rtp.mem.bytes, rtp.at, rtp.length, rtp.headerLength, seq, ts, header.marker)
-      : this.#rewriter.fromPacket(out, 0, room, rtp, seq, ts);
+    // RED to a consumer without it: only the primary block (Opus) goes, from `from` to the end.
+    const red = header.payloadType === this.#redIn && this.#redIn >= 0;
+    const strip = red && this.#redOut < 0;
+    const payloadType = red && !strip ? this.#redOut : this.#payloadType;
+    let length: number;
+    let octets = rtp.payload.length;
+    if (ingress) {
+      const b = rtp.mem.bytes;
+      const end = rtp.at + rtp.length;
+      const from = strip ? redPrimaryStart(b, rtp.at + rtp.headerLength, end - header.paddingSize, this.#payloadType) : rtp.at + rtp.headerLength;
+      const to = strip ? end - header.paddingSize : end;
+      if (strip) octets = to - from;
+      length = from < 0 ? -1 : this.#rewriter.fromRaw(out, 0, room, b, rtp.at, rtp.length, rtp.headerLength, seq, ts, header.marker, payloadType, from, to);
+    } else {
+      const p = rtp.payload;
+      const from = strip ? redPrimaryStart(p, 0, p.length, this.#payloadType) : 0;
+      if (strip) octets = p.length - from;
+      length = from < 0 ? -1 : this.#rewriter.fromPacket(out, 0, room, rtp, seq, ts, payloadType, from, p.length);
+    }
     if (length < 0) {
       this.dropped++;
       return;
@@ -162,7 +198,8 @@ export class DirectSink implements RtpSink {
     this.#lastTs = ts;
     this.#lastSentAt = performance.now();
     if (this.#slots > 0) {
-      const ring = srtpLength < 0 ? null : ingress ? rtp.keep() : keepWerift(rtp);
+      // The stream's kept payload is the whole RED packet: a stripped one cannot be rebuilt from it.
+      const ring = srtpLength < 0 || strip ? null : ingress ? rtp.keep() : keepWerift(rtp);
       this.#remember(seq, ring, ingress ? rtp.keptSerial : weriftSerial, length, srtpLength);
     }
     if (srtpLength < 0) {
@@ -170,7 +207,7 @@ export class DirectSink implements RtpSink {
       return;
     }
     this.packets++;
-    this.octets += rtp.payload.length;
+    this.octets += octets;
     if (!this.#sender.send(mem, 0, srtpLength)) this.dropped++;
   }
 
