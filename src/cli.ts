@@ -8,7 +8,6 @@ import { SetupClosedError, createSetupLink } from "./identity/setup.ts";
 import { commands as storeCommands } from "./store/commands.ts";
 import { commands as turnCommands } from "./rooms/turn-config.ts";
 import { log } from "./log.ts";
-import { DemoRefused, runDemo } from "./demo/index.ts";
 
 /** A command: its flags (parsed strictly, so a typo is an error) and what it does. */
 export interface Command {
@@ -49,6 +48,9 @@ const commands: Record<string, Command> = {
     summary: "fill an EMPTY data dir with a demo clinic and print a sign-in link per demo person",
     usage: "hearth demo",
     async run() {
+      // Loaded here: the demo pulls in every capability's seed data (and pdf-lib for its
+      // documents), which `hearth serve` must not carry in memory.
+      const { DemoRefused, runDemo } = await import("./demo/index.ts");
       const hearth = await openHearth(loadConfig());
       try {
         await runDemo(hearth);

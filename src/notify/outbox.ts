@@ -1,4 +1,4 @@
-import nodemailer, { type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { Hearth } from "../context.ts";
 import { fill } from "../ui/i18n.ts";
 import { readProfileLanguage } from "../identity/people.ts";
@@ -59,7 +59,8 @@ export class Outbox {
 
   constructor(private hearth: Hearth) {
     const url = hearth.config.smtpUrl;
-    this.#transport = url ? nodemailer.createTransport(url) : null;
+    // nodemailer is loaded only when mail is configured: a box without SMTP never carries it.
+    this.#transport = url ? (require("nodemailer") as typeof import("nodemailer")).createTransport(url) : null;
     this.from = hearth.config.smtpFrom ?? `Hearth <hearth@${new URL(hearth.config.publicUrl).hostname}>`;
   }
 

@@ -1,4 +1,4 @@
-import { PDFDocument, StandardFonts, rgb, type PDFFont } from "pdf-lib";
+import type { PDFFont } from "pdf-lib";
 import { fill, formatDateTime, type Locale } from "../ui/i18n.ts";
 import { consentStrings } from "./consent-strings.ts";
 import type { Signature, Version } from "./consent.ts";
@@ -55,6 +55,8 @@ export async function signedConsentPdf(
   locale: Locale,
   input: { title: string; version: Version; signature: Signature; signerName: string; credentialId: string },
 ): Promise<Uint8Array> {
+  // pdf-lib is loaded when a consent PDF is first made, not carried by every server from start.
+  const { PDFDocument, StandardFonts, rgb } = await import("pdf-lib");
   const s = consentStrings(locale);
   const doc = await PDFDocument.create();
   doc.setTitle(`${input.title} v${input.version.version}`);

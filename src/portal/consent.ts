@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { marked } from "marked";
-import sanitizeHtml from "sanitize-html";
 import type { Hearth } from "../context.ts";
 import type { StoredSignature } from "../clinic/record/signing.ts";
 
@@ -46,6 +44,9 @@ export const sha256Hex = (text: string) => createHash("sha256").update(text, "ut
 
 /** Markdown to HTML a page may show: rendered by marked, then only plain structure kept. */
 export function renderMarkdown(text: string): string {
+  // Loaded on first use, not with every server at start (require keeps this synchronous).
+  const { marked } = require("marked") as typeof import("marked");
+  const sanitizeHtml = require("sanitize-html") as typeof import("sanitize-html");
   const raw = marked.parse(text, { async: false, gfm: true }) as string;
   return sanitizeHtml(raw, {
     allowedTags: ["h1", "h2", "h3", "h4", "p", "ul", "ol", "li", "strong", "em", "blockquote", "br", "hr", "a", "code", "pre", "table", "thead", "tbody", "tr", "th", "td"],

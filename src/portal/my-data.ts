@@ -1,4 +1,3 @@
-import { Zip, ZipDeflate, ZipPassThrough, strToU8 } from "fflate";
 import type { Hearth } from "../context.ts";
 import { readProfile } from "../identity/people.ts";
 import type { Locale } from "../ui/i18n.ts";
@@ -24,6 +23,7 @@ import { libraryRecordOf } from "./library.ts";
  * as "record.exported", with the patient as the actor).
  */
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+const strToU8 = (text: string) => new TextEncoder().encode(text);
 const json = (value: unknown) => strToU8(JSON.stringify(value, null, 2));
 
 /** File names inside the zip: no path separators or control characters. */
@@ -35,6 +35,8 @@ export function myDataZip(hearth: Hearth, patientId: number, locale: Locale): Re
   const viewer = { id: patientId, role: "patient" as const };
   return new ReadableStream<Uint8Array>({
     async start(controller) {
+      // fflate loads with the first export, not with every server at start.
+      const { Zip, ZipDeflate, ZipPassThrough } = await import("fflate");
       const zip = new Zip((err, chunk, final) => {
         if (err) return controller.error(err);
         controller.enqueue(chunk);

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
 import { log } from "../log.ts";
 
@@ -12,7 +13,8 @@ import { log } from "../log.ts";
  * (bun build --compile) the same files are embedded and read from Bun.embeddedFiles.
  */
 export interface Asset {
-  body: Uint8Array;
+  /** The bytes, or for a large file its Blob (a file on disk, or the binary's embedded file), read as it is sent. */
+  body: Uint8Array | Blob;
   type: string;
   etag: string;
 }
@@ -47,6 +49,21 @@ function add(name: string, body: Uint8Array): void {
   assets.set(name, { body, type: TYPES[extname(name)] ?? "application/octet-stream", etag });
 }
 
+/**
+ * Files past this size stay where they are (disk, or the binary's embedded files) and are read as
+ * they are sent: the comfort effects' models and WebAssembly are 12 MB that most sessions never
+ * ask for, and held in memory they were a fifth of the main process.
+ */
+const IN_MEMORY_MAX = 256 * 1024;
+
+/** A file kept as its Blob when large (hashed by streaming it once), else read into memory. */
+async function addFile(name: string, file: Blob): Promise<void> {
+  if (file.size <= IN_MEMORY_MAX) return add(name, new Uint8Array(await file.arrayBuffer()));
+  const hash = createHash("sha256");
+  for await (const chunk of file.stream() as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
+  assets.set(name, { body: file, type: TYPES[extname(name)] ?? "application/octet-stream", etag: hash.digest("base64url").slice(0, 16) });
+}
+
 /** Browser entry points bundled for the page (web/entries/NAME.ts becomes /static/NAME.js). */
 export const ENTRIES_DIR = join(ROOT, "web/entries");
 
@@ -65,22 +82,41 @@ export async function bundleEntries(outdir?: string): Promise<Map<string, Uint8A
   return out;
 }
 
+/**
+ * bundleEntries() in a child process (this file run as a script): the bundler's working memory,
+ * several MB that the allocator keeps once freed, stays out of the server, which then holds only
+ * the bundles, as the single binary does (it bundles nothing at start).
+ */
+async function bundleEntriesApart(): Promise<Map<string, Uint8Array>> {
+  const outdir = mkdtempSync(join(tmpdir(), "hearth-bundles-"));
+  try {
+    const child = Bun.spawn([process.execPath, import.meta.path, outdir], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    const [code, errors] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+    if (code !== 0) throw new Error(errors.trim() || `Bundling the browser code failed (exit ${code})`);
+    return new Map(readdirSync(outdir).map((f) => [f, new Uint8Array(readFileSync(join(outdir, f)))]));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  await bundleEntries(process.argv[2]);
+  process.exit(0);
+}
+
 export async function loadAssets(): Promise<void> {
   if (assets.size > 0) return;
   if (Bun.embeddedFiles.length > 0) {
-    for (const blob of Bun.embeddedFiles) {
-      const name = basename((blob as Blob & { name: string }).name);
-      add(name, new Uint8Array(await blob.arrayBuffer()));
-    }
+    for (const blob of Bun.embeddedFiles) await addFile(basename((blob as Blob & { name: string }).name), blob);
     return;
   }
   const staticDir = join(ROOT, "web/static");
   for (const f of readdirSync(staticDir)) add(f, readFileSync(join(staticDir, f)));
   add("htmx.min.js", readFileSync(join(ROOT, "node_modules/htmx.org/dist/htmx.min.js")));
-  for (const f of VENDOR_ASSETS) add(basename(f), readFileSync(join(ROOT, f)));
+  for (const f of VENDOR_ASSETS) await addFile(basename(f), Bun.file(join(ROOT, f)));
   if (existsSync(ENTRIES_DIR)) {
     const started = performance.now();
-    for (const [name, body] of await bundleEntries()) add(name, body);
+    for (const [name, body] of await bundleEntriesApart()) add(name, body);
     log.debug("browser code bundled", { ms: Math.round(performance.now() - started) });
   }
 }

@@ -17,7 +17,7 @@ export const uiRoutes = new Elysia({ name: "ui" })
       const asset = getAsset(params.name);
       if (!asset) return new Response(shellStrings(pageFor(request).locale).notFoundTitle, { status: 404 });
       if (request.headers.get("if-none-match") === `"${asset.etag}"`) return new Response(null, { status: 304 });
-      return new Response(asset.body as Uint8Array<ArrayBuffer>, {
+      return new Response(asset.body as Uint8Array<ArrayBuffer> | Blob, {
         headers: {
           "content-type": asset.type,
           etag: `"${asset.etag}"`,

@@ -1,5 +1,4 @@
 import * as age from "age-encryption";
-import { fileTypeFromBuffer } from "file-type";
 import { mkdirSync } from "node:fs";
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -75,6 +74,8 @@ function looksLikeText(head: Uint8Array): boolean {
 }
 
 async function detect(head: Uint8Array): Promise<string | null> {
+  // file-type loads with the first upload, not with every server at start.
+  const { fileTypeFromBuffer } = await import("file-type");
   const found = await fileTypeFromBuffer(head);
   if (found) return ALLOWED_TYPES[found.mime] ? found.mime : null;
   return looksLikeText(head) ? "text/plain" : null;

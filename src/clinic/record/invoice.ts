@@ -1,4 +1,4 @@
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from "pdf-lib";
+import type { PDFFont, PDFPage } from "pdf-lib";
 import type { Locale } from "../../ui/i18n.ts";
 import { CPT_GROUP_PSYCHOTHERAPY, formatMoney, type Charge, type ClinicDetails, type Payment } from "./billing.ts";
 import { billingStrings } from "./billing-strings.ts";
@@ -36,6 +36,8 @@ function drawable(font: PDFFont, text: string): string {
 }
 
 export async function invoicePdf(inv: InvoiceInput): Promise<Uint8Array> {
+  // pdf-lib is loaded when an invoice is first made, not carried by every server from start.
+  const { PDFDocument, StandardFonts, rgb } = await import("pdf-lib");
   const b = billingStrings(inv.locale);
   const doc = await PDFDocument.create();
   doc.setTitle(`${b.pdfTitle} ${inv.month}`);
