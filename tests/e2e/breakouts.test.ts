@@ -4,7 +4,8 @@
  * tests/e2e/room.test.ts covers passkeys) and admitted through the real pages. The clinician splits
  * the four into two rooms by hand; each member's page is told where it is, and its own getStats
  * shows it decodes its partner's video and has no inbound stream from the other room at all
- * (the server offers none); a message to all rooms reaches every page; after "Bring everyone back"
+ * (the server offers none); the timer's one-minute warning (the room's clock moved on) and a
+ * message to all rooms reach every page; after "Bring everyone back"
  * every member decodes the other three again. axe on the panels.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
@@ -149,6 +150,7 @@ test("the clinician splits four members into two rooms; each page decodes only i
     const found = await axeViolations(page);
     if (found.length) problems.push(describeViolations(label, found));
   };
+  await cp.getByLabel("Timer in minutes (optional)").fill("3");
   await axe(cp, "clinician's breakout form");
   await cp.getByRole("button", { name: "Open breakout rooms" }).click();
 
@@ -170,6 +172,11 @@ test("the clinician splits four members into two rooms; each page decodes only i
     const after = await decoded(m.page);
     for (const mid of Object.keys(after)) if (!mids.has(mid)) expect(after[mid]).toBe(before[i]![mid] ?? 0);
   }
+
+  // ---- the timer, on the room's clock: the time left, then the one-minute warning -------------
+  for (const m of members) await m.page.locator("#breakout-time", { hasText: /Time left: [23]:\d\d/ }).waitFor();
+  server.clock.advance(125_000);
+  for (const m of [...members, clinician]) await m.page.getByRole("alert").filter({ hasText: "One minute left" }).waitFor();
 
   // ---- a message to every room -------------------------------------------------------------
   await cp.getByLabel("Message to all rooms").fill("Five more minutes, then we come back together");
