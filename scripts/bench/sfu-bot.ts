@@ -84,6 +84,10 @@ export class Bot {
   #pc: RTCPeerConnection;
   readonly messages: ServerMessage[] = [];
   memberId = 0;
+  /** The room role the welcome gave ("clinician" is a facilitator). */
+  role: string | null = null;
+  /** Sees every message first; true means handled, and it is neither kept nor queued for next(). */
+  onMessage: ((m: ServerMessage) => boolean) | null = null;
   ws!: WebSocket;
   closeCode: number | null = null;
   /** What arrives, per "<memberId>:<source>". */
@@ -156,7 +160,10 @@ export class Bot {
       ws.onerror = () => reject(new Error(`bot ${this.id}: socket refused`));
     });
     const welcome = await first;
-    if (welcome.type === "welcome") this.memberId = welcome.memberId;
+    if (welcome.type === "welcome") {
+      this.memberId = welcome.memberId;
+      this.role = welcome.role;
+    }
     return welcome;
   }
 
@@ -182,6 +189,7 @@ export class Bot {
   }
 
   #onMessage(m: ServerMessage): void {
+    if (this.onMessage?.(m)) return;
     this.messages.push(m);
     if (m.type === "offer") this.#answering = this.#answering.then(() => this.#answer(m)).catch(() => {});
     const waiter = this.#waiters.findIndex((w) => w.match(m));

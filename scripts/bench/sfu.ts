@@ -8,6 +8,7 @@
  *
  *   bun scripts/bench/sfu.ts [--rooms 1] [--members 12] [--seconds 20] [--warmup 5]
  *     [--pin 0 | --pin 0,1] [--bot-cpus 1] [--workers N] [--sfu-workers N] [--sample S] [--worker-quota PCT]
+ *     [--tools [--tool-rounds 2]]
  *
  * Reports forwarded packets/s (as received by the members), loss, one-way latency member to
  * member through the SFU (send time travels in the payload), the server's CPU, RSS and PSS
@@ -29,6 +30,14 @@
  * cpu controller; see quota.ts), for comparing capacity across worker counts on a box whose
  * cores the load generator also needs.
  *
+ * --tools: the room tools' cost (issue 9). The measured time becomes phases of --seconds each,
+ * without and with the bots also using chat, raised hands, polls and the whiteboard over their
+ * signaling sockets (sfu-tools.ts), in pairs ordered off/on then on/off (--tool-rounds pairs, so
+ * a drift of the machine's speed over the run weighs on both sides alike), 2 s of settling before
+ * each phase. Each phase reports its own rate, loss, p99, CPU of the main process and of the SFU
+ * workers and µs per forwarded packet; the JSON ends with the mean µs per packet without and with
+ * the tools and their ratio.
+ *
  * Latency percentiles come from a histogram with 10 µs buckets below 100 ms and 1 ms buckets
  * above (the upper edge of the bucket is reported). Loss: per sending stream, the advance of the
  * highest per-stream counter received against the packets received, every packet counted.
@@ -47,6 +56,7 @@ import { commandOf, cpuDelta, cpuTimes, processTree, pssMb, rssMb, socketInodes,
 import { Bot } from "./sfu-bot.ts";
 import { limitWorkers, quotaAvailable, throttled } from "./quota.ts";
 import { LatencyHistogram } from "./sfu-stats.ts";
+import { RoomTools, type ToolCounts } from "./sfu-tools.ts";
 
 const MAIN = join(import.meta.dir, "..", "..", "src", "main.ts");
 const VIDEO_PPS = 30;
@@ -66,6 +76,8 @@ const { values } = parseArgs({
     "worker-quota": { type: "string" },
     "sfu-workers": { type: "string" },
     sample: { type: "string" },
+    tools: { type: "boolean", default: false },
+    "tool-rounds": { type: "string", default: "2" },
     worker: { type: "boolean", default: false },
   },
   strict: true,
@@ -78,6 +90,8 @@ const round = (n: number, digits = 1) => (Number.isFinite(n) ? Math.round(n * 10
 /** What a worker process is given: its rooms (URL and cookies). */
 interface Assignment {
   rooms: { url: string; clinician: string; members: string[] }[];
+  /** The bots drive their rooms' tools when told (--tools). */
+  tools: boolean;
 }
 
 /** What a worker reports for the interval since its previous sample. */
@@ -99,29 +113,47 @@ interface Report {
   resent: number;
   /** Members the server lets send video now. */
   videoPublishers: number;
+  /** What the room tools did since the bots started (all zero without --tools). */
+  tools: ToolCounts;
+}
+
+const noTools = (): ToolCounts => ({ chatSent: 0, pollAnswers: 0, handsRaised: 0, strokes: 0, boardBytesSent: 0, received: 0, refused: {} });
+
+function addTools(into: ToolCounts, t: ToolCounts): void {
+  into.chatSent += t.chatSent;
+  into.pollAnswers += t.pollAnswers;
+  into.handsRaised += t.handsRaised;
+  into.strokes += t.strokes;
+  into.boardBytesSent += t.boardBytesSent;
+  into.received += t.received;
+  for (const [code, n] of Object.entries(t.refused)) into.refused[code] = (into.refused[code] ?? 0) + n;
 }
 
 /**
  * A worker: connects its rooms' members, then follows the parent's commands on stdin, one per
  * line: start (media on), sample (one JSON line on stdout: what happened since the last
- * sample), stop.
+ * sample), tools on / tools off (the rooms' tools, sfu-tools.ts), stop.
  */
 async function worker(): Promise<void> {
   const job = JSON.parse(process.env.HEARTH_BENCH_ASSIGNMENT!) as Assignment;
   const stun = await loopbackStunSink();
   const latency = new LatencyHistogram();
   const bots: Bot[] = [];
+  const tools: RoomTools[] = [];
   for (const room of job.rooms) {
     const clinician = new Bot(room.url, { cookie: room.clinician, stun, latency, lean: true });
     bots.push(clinician);
     await clinician.connect();
+    const members: Bot[] = [];
     for (const cookie of room.members) {
       const m = new Bot(room.url, { cookie, stun, latency, lean: true });
       bots.push(m);
+      members.push(m);
       await m.connect();
       clinician.send({ type: "admit", memberId: m.memberId });
       await m.next("admitted");
     }
+    if (job.tools) tools.push(new RoomTools(clinician, members));
   }
   await Promise.all(bots.map((b) => b.connected(15_000)));
   console.log("ready");
@@ -135,7 +167,8 @@ async function worker(): Promise<void> {
       const cpu = process.cpuUsage(cpu0);
       cpu0 = process.cpuUsage();
       const sent = bots.reduce((n, b) => n + b.sent, 0);
-      const report: Report = { sent: sent - sent0, received: 0, expected: 0, cpuSeconds: (cpu.user + cpu.system) / 1e6, latency: latency.sparse(), authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0, videoPublishers: 0 };
+      const report: Report = { sent: sent - sent0, received: 0, expected: 0, cpuSeconds: (cpu.user + cpu.system) / 1e6, latency: latency.sparse(), authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0, videoPublishers: 0, tools: noTools() };
+      for (const t of tools) addTools(report.tools, t.counts);
       sent0 = sent;
       latency.clear();
       for (const b of bots) {
@@ -154,6 +187,10 @@ async function worker(): Promise<void> {
         if (b.publishesVideo) report.videoPublishers++;
       }
       console.log(JSON.stringify(report));
+    } else if (command === "tools on") {
+      for (const t of tools) t.start();
+    } else if (command === "tools off") {
+      for (const t of tools) t.stop();
     } else if (command === "stop") {
       break;
     }
@@ -233,7 +270,7 @@ function cpuList(text: string, cores: number): number[] | null {
 function usage(message: string): never {
   console.error(message);
   console.error(
-    "usage: bun scripts/bench/sfu.ts [--rooms K>=1] [--members P>=2] [--seconds S>=1] [--warmup W] [--pin CPUS] [--bot-cpus CPUS] [--workers N] [--sfu-workers N] [--sample S] [--worker-quota PCT]",
+    "usage: bun scripts/bench/sfu.ts [--rooms K>=1] [--members P>=2] [--seconds S>=1] [--warmup W] [--pin CPUS] [--bot-cpus CPUS] [--workers N] [--sfu-workers N] [--sample S] [--worker-quota PCT] [--tools [--tool-rounds N]]",
   );
   process.exit(2);
 }
@@ -250,7 +287,7 @@ function snapshot(root: number, withPss: boolean) {
 type Snapshot = ReturnType<typeof snapshot>;
 
 function sumReports(reports: Report[]): Report {
-  const total: Report = { sent: 0, received: 0, expected: 0, cpuSeconds: 0, latency: [], authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0, videoPublishers: 0 };
+  const total: Report = { sent: 0, received: 0, expected: 0, cpuSeconds: 0, latency: [], authFailed: 0, replayed: 0, weriftPath: 0, fastStreams: 0, sendFailed: 0, resent: 0, videoPublishers: 0, tools: noTools() };
   for (const r of reports) {
     total.sent += r.sent;
     total.received += r.received;
@@ -263,11 +300,111 @@ function sumReports(reports: Report[]): Report {
     total.sendFailed += r.sendFailed;
     total.resent += r.resent;
     total.videoPublishers += r.videoPublishers;
+    addTools(total.tools, r.tools);
   }
   return total;
 }
 
 const lossPct = (r: { received: number; expected: number }) => (r.expected > 0 ? round((1 - r.received / r.expected) * 100, 2)! : 0);
+
+/** What one --tools phase measured. */
+interface Phase {
+  tools: boolean;
+  seconds: number | null;
+  forwarded_pps: number;
+  loss_pct: number;
+  p99_ms: number | null;
+  server_cpu_pct: number | null;
+  main_cpu_pct: number | null;
+  sfu_workers_cpu_pct: number | null;
+  server_us_per_packet: number | null;
+  server_pss_mb: number | null;
+  chat_sent: number;
+  poll_answers: number;
+  hands_raised: number;
+  strokes: number;
+  tool_messages_received: number;
+  refused: Record<string, number>;
+}
+
+/**
+ * --tools: phases of `seconds` without and with the room tools, in pairs off/on, on/off, ...,
+ * each after 2 s for the switch to settle; prints each phase and a JSON line with the ratio.
+ */
+async function toolPhases(o: {
+  server: number;
+  workers: Worker[];
+  sampleWorkers: () => Promise<Report[]>;
+  rounds: number;
+  seconds: number;
+  rooms: number;
+  members: number;
+  pin: number[] | null;
+  botCpus: number[] | null;
+}): Promise<void> {
+  const order: boolean[] = [];
+  for (let r = 0; r < o.rounds; r++) order.push(...(r % 2 === 0 ? [false, true] : [true, false]));
+  const phases: Phase[] = [];
+  for (const on of order) {
+    for (const w of o.workers) w.send(on ? "tools on" : "tools off");
+    await sleep(2000);
+    const before = sumReports(await o.sampleWorkers());
+    const first = snapshot(o.server, false);
+    await sleep(o.seconds * 1000);
+    const parts = await o.sampleWorkers();
+    const last = snapshot(o.server, true);
+    const r = sumReports(parts);
+    const latency = new LatencyHistogram();
+    for (const p of parts) latency.addSparse(p.latency);
+    const elapsed = (last.at - first.at) / 1000;
+    const pct = (pids: number[]) => round((pids.reduce((n, pid) => n + (last.cpu.get(pid)! - (first.cpu.get(pid) ?? 0)), 0) / elapsed) * 100);
+    const serverCpu = (cpuDelta(first.cpu, last.cpu) / elapsed) * 100;
+    const forwarded = r.received / elapsed;
+    const phase: Phase = {
+      tools: on,
+      seconds: round(elapsed),
+      forwarded_pps: Math.round(forwarded),
+      loss_pct: lossPct(r),
+      p99_ms: round(latency.percentile(0.99), 2),
+      server_cpu_pct: round(serverCpu),
+      main_cpu_pct: pct([o.server]),
+      sfu_workers_cpu_pct: pct(last.pids.filter((p) => p !== o.server)),
+      server_us_per_packet: round((serverCpu * 1e4) / forwarded, 2),
+      server_pss_mb: round(last.pssSum),
+      chat_sent: r.tools.chatSent - before.tools.chatSent,
+      poll_answers: r.tools.pollAnswers - before.tools.pollAnswers,
+      hands_raised: r.tools.handsRaised - before.tools.handsRaised,
+      strokes: r.tools.strokes - before.tools.strokes,
+      tool_messages_received: r.tools.received - before.tools.received,
+      refused: Object.fromEntries(Object.entries(r.tools.refused).map(([code, n]) => [code, n - (before.tools.refused[code] ?? 0)]).filter(([, n]) => Number(n) > 0)),
+    };
+    phases.push(phase);
+    log(
+      `tools ${on ? "on " : "off"}: ${phase.forwarded_pps} pps, loss ${phase.loss_pct}%, p99 ${phase.p99_ms} ms, server ${phase.server_cpu_pct}% (main ${phase.main_cpu_pct}%, SFU workers ${phase.sfu_workers_cpu_pct}%) = ${phase.server_us_per_packet} µs per forwarded packet, PSS ${phase.server_pss_mb} MB` +
+        (on ? `; chat ${phase.chat_sent} sent, ${phase.poll_answers} poll answers, ${phase.hands_raised} hands, ${phase.strokes} strokes, ${phase.tool_messages_received} tool messages received, refused ${JSON.stringify(phase.refused)}` : ""),
+    );
+  }
+  const mean = (on: boolean) => {
+    const xs = phases.filter((p) => p.tools === on).map((p) => p.server_us_per_packet!);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  const without = mean(false);
+  const withTools = mean(true);
+  const result = {
+    rooms: o.rooms,
+    members: o.members,
+    phase_seconds: o.seconds,
+    tool_rounds: o.rounds,
+    server_cpus: o.pin,
+    bot_cpus: o.botCpus,
+    us_per_packet_without_tools: round(without, 2),
+    us_per_packet_with_tools: round(withTools, 2),
+    ratio_with_to_without: round(withTools / without, 3),
+    phases,
+  };
+  log(`µs per forwarded packet: ${result.us_per_packet_without_tools} without the tools, ${result.us_per_packet_with_tools} with them (ratio ${result.ratio_with_to_without})`);
+  console.log(JSON.stringify(result));
+}
 
 async function main(): Promise<void> {
   const ROOMS = Number(values.rooms);
@@ -295,6 +432,10 @@ async function main(): Promise<void> {
   if (QUOTA !== null && !quotaAvailable()) usage("--worker-quota needs the cgroup v1 cpu controller at /sys/fs/cgroup/cpu (run as root)");
   const SAMPLE = values.sample === undefined ? null : Number(values.sample);
   if (SAMPLE !== null && !(Number.isInteger(SAMPLE) && SAMPLE >= 1 && SAMPLE <= SECONDS)) usage("--sample must be whole seconds from 1 to --seconds");
+  const TOOLS = values.tools!;
+  const ROUNDS = Number(values["tool-rounds"]);
+  if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) usage("--tool-rounds must be a whole number of off/on pairs, at least 1");
+  if (TOOLS && SAMPLE !== null) usage("--tools measures in phases of its own: leave out --sample");
 
   const dir = mkdtempSync(join(tmpdir(), "hearth-sfu-bench-"));
   const port = freePort();
@@ -337,7 +478,7 @@ async function main(): Promise<void> {
       const rooms = groups
         .filter((_, r) => r % WORKERS === w)
         .map((g) => ({ url: `ws://127.0.0.1:${port}/rooms/${g.sessionId}/ws`, clinician: g.clinician, members: g.members }));
-      workers.push(new Worker({ rooms }, BOT_CPUS ? BOT_CPUS[w % BOT_CPUS.length]! : null));
+      workers.push(new Worker({ rooms, tools: TOOLS }, BOT_CPUS ? BOT_CPUS[w % BOT_CPUS.length]! : null));
     }
     for (const w of workers) if ((await w.line()) !== "ready") throw new Error("a bench worker failed to connect its members");
     log(`${ROOMS * MEMBERS} members connected in ${ROOMS} room(s), ${WORKERS} bot process(es); ${WARMUP} s warm-up + ${SECONDS} s`);
@@ -366,6 +507,12 @@ async function main(): Promise<void> {
       for (const w of workers) w.send("sample");
       return Promise.all(workers.map(async (w) => JSON.parse(await w.line()) as Report));
     };
+
+    if (TOOLS) {
+      await toolPhases({ server: server.pid, workers, sampleWorkers, rounds: ROUNDS, seconds: SECONDS, rooms: ROOMS, members: MEMBERS, pin: PIN, botCpus: BOT_CPUS });
+      for (const w of workers) w.send("stop");
+      return;
+    }
 
     // The window opens: counts so far are the warm-up's (counters the workers keep from the start are taken from here).
     const base = sumReports(await sampleWorkers());
