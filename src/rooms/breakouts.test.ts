@@ -265,6 +265,11 @@ describe("breakout rooms: where media goes", () => {
       const h = await heard(g.sessionId);
       return everyone.every((x) => h.get(x.memberId)!.from.size === 4);
     }, 10_000, "everyone hears everyone");
+    const sources = async (x: Bot) =>
+      (await media.rooms.room(g.sessionId)!.stats()).members.find((m) => m.id === x.memberId)!.consumers.map((c) => `${c.from}:${c.source}`).sort();
+    // D chose sound only before the split: the choice goes with them.
+    d.send({ type: "mode", audioOnly: true });
+    await until(async () => (await sources(d)).every((k) => k.endsWith(":audio")) && !(await sources(c)).includes(`${d.memberId}:camera`), 5000, "D on sound only");
 
     clinician.send({
       type: "breakout-open",
@@ -282,6 +287,15 @@ describe("breakout rooms: where media goes", () => {
       return pairs.every(([x, partner, room]) => h.get(x.memberId)!.place === room && eq(h.get(x.memberId)!.from, new Set([partner.memberId]))) && h.get(clinician.memberId)!.from.size === 0;
     };
     await until(split, 10_000, "each member hears only their breakout");
+    expect(await sources(d)).toEqual([`${c.memberId}:audio`]);
+    expect(await sources(c)).toEqual([`${d.memberId}:audio`]);
+    // Video again, inside the breakout: the breakout's own media applies it.
+    d.send({ type: "mode", audioOnly: false });
+    await until(
+      async () => eq(new Set(await sources(d)), new Set([`${c.memberId}:audio`, `${c.memberId}:camera`])) && (await sources(c)).includes(`${d.memberId}:camera`),
+      10_000,
+      "D's video in room 2",
+    );
     // One worker carries the main room and both breakouts; the other carries nothing.
     expect(media.rooms.load().workers.map((w) => w.rooms).sort()).toEqual([0, 3]);
     // Packets: each member's page receives its partner's camera, and nothing more from the other breakout.
@@ -325,6 +339,6 @@ describe("breakout rooms: where media goes", () => {
   }, 90_000);
 });
 
-function eq(x: Set<number>, y: Set<number>): boolean {
+function eq<T>(x: Set<T>, y: Set<T>): boolean {
   return x.size === y.size && [...x].every((v) => y.has(v));
 }
