@@ -85,9 +85,9 @@ export interface RoomTests {
   /** The file's server: started before its first test, closed after its last. */
   readonly world: RoomWorld;
   /** A person's socket in the session's room, once welcomed (a member is then waiting). */
-  open(g: GroupFixture, cookie: string): Promise<RoomSocket>;
+  open(g: Pick<GroupFixture, "sessionId">, cookie: string): Promise<RoomSocket>;
   /** A member's socket, let in by `facilitator`: resolves once the member is told it is admitted. */
-  admit(g: GroupFixture, facilitator: RoomSocket, cookie: string): Promise<RoomSocket>;
+  admit(g: Pick<GroupFixture, "sessionId">, facilitator: RoomSocket, cookie: string): Promise<RoomSocket>;
   /** A new group with `members` members: its first clinician's socket, then each member's, admitted in order. */
   room(members: number, opts?: { clinicians?: number }): Promise<AdmittedRoom>;
 }
@@ -117,12 +117,12 @@ export function roomTests(ports: string): RoomTests {
     if (!world) throw new Error("the room server starts in beforeAll: use it inside a test");
     return world;
   };
-  const open = async (g: GroupFixture, cookie: string): Promise<RoomSocket> => {
+  const open = async (g: Pick<GroupFixture, "sessionId">, cookie: string): Promise<RoomSocket> => {
     const s = await RoomSocket.open(started().wsUrl(g.sessionId), cookie);
     sockets.push(s);
     return s;
   };
-  const admit = async (g: GroupFixture, facilitator: RoomSocket, cookie: string): Promise<RoomSocket> => {
+  const admit = async (g: Pick<GroupFixture, "sessionId">, facilitator: RoomSocket, cookie: string): Promise<RoomSocket> => {
     const m = await open(g, cookie);
     facilitator.send({ type: "admit", memberId: m.memberId });
     await m.next("admitted");

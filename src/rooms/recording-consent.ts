@@ -14,6 +14,10 @@
  *   period, a reloaded page) keep it: the same person never left.
  * - The SFU worker carrying the room restarted: consent is not the worker's, so it holds, but
  *   what was being written ends there and a new part begins.
+ * - Someone present no longer has the group's required consent forms signed (a new version, a
+ *   withdrawal on the portal, a form newly required): the door would not let them in now, so
+ *   nobody records them. Their answer is forgotten and recording pauses, as for a newcomer; they
+ *   cannot answer until they have signed, then are asked again like anyone admitted.
  */
 
 export type Answer = "yes" | "no";
@@ -31,9 +35,11 @@ export type ConsentEvent =
   | { kind: "answer"; memberId: number; agree: boolean }
   | { kind: "stop"; memberId: number }
   | { kind: "restart" }
+  /** Whether a present person has the group's required consent forms to sign (again) now. */
+  | { kind: "forms"; memberId: number; unsigned: boolean }
   | { kind: "ended" };
 
-export type Refusal = "not-present" | "not-facilitator" | "already-asked" | "not-asked" | "ended";
+export type Refusal = "not-present" | "not-facilitator" | "already-asked" | "not-asked" | "sign-first" | "ended";
 
 export type EndReason = "stopped" | "withdrawn" | "ended";
 
@@ -70,6 +76,8 @@ export type Phase = "off" | "asking" | "recording" | "paused";
 
 export class ConsentMachine {
   readonly #present = new Map<number, Present>();
+  /** Present people with the group's required consent forms to sign: never recorded. */
+  readonly #unsigned = new Set<number>();
   #request: Request | null = null;
   #nextRequest = 1;
   #part = 0;
@@ -104,7 +112,12 @@ export class ConsentMachine {
   holdingBack(): number[] {
     const r = this.#request;
     if (!r) return [];
-    return [...this.#present.keys()].filter((id) => r.answers.get(id) !== "yes");
+    return [...this.#present.keys()].filter((id) => r.answers.get(id) !== "yes" || this.#unsigned.has(id));
+  }
+
+  /** Has this present person the group's required consent forms to sign before they may be recorded? */
+  mustSignFirst(memberId: number): boolean {
+    return this.#unsigned.has(memberId);
   }
 
   present(): number[] {
@@ -149,7 +162,18 @@ export class ConsentMachine {
       case "gone":
         if (!this.#present.delete(e.memberId)) return { ok: false, refused: "not-present" };
         this.#request?.answers.delete(e.memberId);
+        this.#unsigned.delete(e.memberId);
         return { ok: true };
+      case "forms": {
+        if (!this.#present.has(e.memberId)) return { ok: false, refused: "not-present" };
+        if (!e.unsigned) this.#unsigned.delete(e.memberId);
+        else if (!this.#unsigned.has(e.memberId)) {
+          // What they agreed to was asked under terms that no longer hold: asked again once signed.
+          this.#unsigned.add(e.memberId);
+          this.#request?.answers.delete(e.memberId);
+        }
+        return { ok: true };
+      }
       case "ask": {
         const p = this.#present.get(e.memberId);
         if (!p || p.away) return { ok: false, refused: "not-present" };
@@ -163,6 +187,7 @@ export class ConsentMachine {
         if (!p || p.away) return { ok: false, refused: "not-present" };
         const r = this.#request;
         if (!r) return { ok: false, refused: "not-asked" };
+        if (this.#unsigned.has(e.memberId)) return { ok: false, refused: "sign-first" };
         const before = r.answers.get(e.memberId);
         const answer: Answer = e.agree ? "yes" : "no";
         const withdrawal = before === "yes" && answer === "no";
@@ -185,6 +210,7 @@ export class ConsentMachine {
       case "ended": {
         this.#ended = true;
         this.#present.clear();
+        this.#unsigned.clear();
         return { ok: true, ended: this.#request ? this.#end("ended") : undefined };
       }
     }
@@ -199,7 +225,7 @@ export class ConsentMachine {
   #allowed(): boolean {
     const r = this.#request;
     if (!r || this.#ended || this.#present.size === 0) return false;
-    for (const id of this.#present.keys()) if (r.answers.get(id) !== "yes") return false;
+    for (const id of this.#present.keys()) if (r.answers.get(id) !== "yes" || this.#unsigned.has(id)) return false;
     return true;
   }
 }

@@ -12,7 +12,8 @@ export const recordingClient = {
 
 export const RECORDING_FACILITATOR_ONLY = ["recording-ask", "recording-stop"] as const;
 
-export type RecordingErrorCode = "recording-already-asked" | "recording-not-asked" | "recording-not-present";
+/** recording-sign-first: this person has the group's required consent forms to sign again (a new version, a withdrawal); also sent, unasked, when that begins. */
+export type RecordingErrorCode = "recording-already-asked" | "recording-not-asked" | "recording-not-present" | "recording-sign-first";
 
 export interface RecordingView {
   type: "recording";
@@ -26,12 +27,14 @@ export interface RecordingView {
   yours: "yes" | "no" | null;
   /** How many people present have not said yes. */
   pending: number;
-  /** The question exactly as it is put to this person, in their language (what their answer is stored with). */
+  /** The question exactly as it is put to this person, in their language (what their answer is stored with); null while they must sign first. */
   question: string | null;
+  /** This person has the group's required consent forms to sign again: nobody is recorded until they have, and then answered. */
+  signFirst?: true;
   /** Why the last request ended, sent once with the change that ended it. */
   endedBecause?: "stopped" | "withdrawn" | "ended";
   /** Facilitators only: who has not said yes yet, and who said no. Never sent to members. */
-  holding?: { memberId: number; name: string; answer: "no" | null }[];
+  holding?: { memberId: number; name: string; answer: "no" | null; signFirst?: true }[];
 }
 
 export type RecordingServerMessage = RecordingView;

@@ -9,6 +9,7 @@ export const recordingStrings = defineStrings(
     alreadyAsked: "Recording has already been asked for. Stop it before asking again.",
     notAsked: "Nobody has asked to record, so there is nothing to answer.",
     notPresent: "Only someone in the room can answer.",
+    signFirst: "Your group's consent forms have changed or need signing again. Nobody is recorded while you have them to sign: sign them on the portal's Consent forms page, then you will be asked again.",
     question:
       "{name} asks to record this session: the sound and video of everyone in it. Recording runs only while everyone here agrees, and pauses whenever someone new joins until they answer. You can withdraw at any moment, and recording stops. The recording is kept encrypted on the clinic's appliance, for the session's facilitators only.",
     dialogTitle: "May this session be recorded?",
@@ -73,6 +74,7 @@ export const recordingStrings = defineStrings(
     alreadyAsked: "L'enregistrement a déjà été demandé. Arrêtez-le avant de le demander à nouveau.",
     notAsked: "Personne n'a demandé d'enregistrer : il n'y a rien à répondre.",
     notPresent: "Seule une personne présente dans la salle peut répondre.",
+    signFirst: "Les formulaires de consentement de votre groupe ont changé ou doivent être signés à nouveau. Personne n'est enregistré tant que vous avez des formulaires à signer : signez-les sur la page Formulaires de consentement du portail, puis on vous demandera à nouveau.",
     question:
       "{name} demande à enregistrer cette séance : le son et la vidéo de toutes les personnes présentes. L'enregistrement n'a lieu que tant que tout le monde ici est d'accord, et il s'interrompt chaque fois qu'une nouvelle personne arrive, jusqu'à sa réponse. Vous pouvez retirer votre accord à tout moment, et l'enregistrement s'arrête. L'enregistrement est conservé chiffré sur l'appareil de la clinique, pour les seuls animateurs de la séance.",
     dialogTitle: "Cette séance peut-elle être enregistrée ?",
@@ -136,6 +138,7 @@ export const recordingStrings = defineStrings(
     alreadyAsked: "Ya se ha pedido grabar. Deténgalo antes de volver a pedirlo.",
     notAsked: "Nadie ha pedido grabar, así que no hay nada que responder.",
     notPresent: "Solo alguien que está en la sala puede responder.",
+    signFirst: "Los formularios de consentimiento de su grupo han cambiado o deben firmarse de nuevo. No se graba a nadie mientras usted tenga formularios por firmar: fírmelos en la página Formularios de consentimiento del portal y después se le volverá a preguntar.",
     question:
       "{name} pide grabar esta sesión: el sonido y el vídeo de todas las personas presentes. La grabación solo sigue mientras todos aquí estén de acuerdo, y se pausa cada vez que alguien nuevo entra, hasta que responda. Puede retirar su consentimiento en cualquier momento, y la grabación se detiene. La grabación se guarda cifrada en el equipo de la clínica, solo para los facilitadores de la sesión.",
     dialogTitle: "¿Se puede grabar esta sesión?",
