@@ -122,18 +122,19 @@ export class RoomRecording {
     this.#bar.hidden = phase === "off";
     this.#bar.dataset.phase = phase;
     this.#state.textContent = phase === "recording" ? s.indicatorRecording : phase === "paused" ? s.indicatorPaused : s.indicatorAsking;
-    const mine = v?.yours === "yes" ? s.youAgreed : v?.yours === "no" ? s.youRefused : "";
+    // Someone with forms to sign cannot answer yet: the bar says why instead of offering the question.
+    const mine = v?.signFirst ? s.signFirst : v?.yours === "yes" ? s.youAgreed : v?.yours === "no" ? s.youRefused : "";
     const waiting = v && v.pending > 0 ? plural(this.#locale, s, "waiting", v.pending) : "";
     this.#detail.textContent = [mine, waiting].filter(Boolean).join(" ");
     const open = v?.request != null;
-    this.#answer.hidden = !open || v?.yours === "yes" || this.#dialog.open;
+    this.#answer.hidden = !open || v?.yours === "yes" || !!v?.signFirst || this.#dialog.open;
     this.#answer.textContent = v?.yours === "no" ? s.changeToYes : s.dialogTitle;
     this.#withdraw.hidden = !open || v?.yours !== "yes" || !!this.#panel;
     if (this.#panel) {
       this.#panel.ask.hidden = open;
       this.#panel.stop.hidden = !open;
       const holding = v?.holding ?? [];
-      this.#panel.holding.replaceChildren(...holding.map((h) => el("li", {}, `${h.name}: ${h.answer === "no" ? s.saidNo : s.noAnswer}`)));
+      this.#panel.holding.replaceChildren(...holding.map((h) => el("li", {}, `${h.name}: ${h.signFirst ? s.formsToSign : h.answer === "no" ? s.saidNo : s.noAnswer}`)));
       maybeId("recording-holding-title")!.hidden = holding.length === 0;
     }
   }
