@@ -4,7 +4,7 @@
  * tests/e2e/room.test.ts covers passkeys) and admitted through the real pages. The clinician splits
  * the four into two rooms by hand; each member's page is told where it is, and its own getStats
  * shows it decodes its partner's video and has no inbound stream from the other room at all
- * (the server offers none); the timer's one-minute warning (the room's clock moved on) and a
+ * (the server offers none); the clinician visits a room and comes back; the timer's one-minute warning (the room's clock moved on) and a
  * message to all rooms reach every page; after "Bring everyone back"
  * every member decodes the other three again. axe on the panels.
  */
@@ -172,6 +172,14 @@ test("the clinician splits four members into two rooms; each page decodes only i
     const after = await decoded(m.page);
     for (const mid of Object.keys(after)) if (!mids.has(mid)) expect(after[mid]).toBe(before[i]![mid] ?? 0);
   }
+
+  // ---- the clinician visits room 1: their own media moves there, then back -------------------
+  await cp.getByRole("button", { name: "Visit room 1" }).click();
+  await cp.locator("#breakout-where", { hasText: "Room 1" }).waitFor();
+  await decodesOnly(clinician, [a, b], "visiting room 1");
+  await decodesOnly(a, [b, clinician], "the clinician visiting");
+  await cp.getByRole("button", { name: "Back to the main room" }).click();
+  await cp.getByRole("button", { name: "Visit room 1" }).waitFor();
 
   // ---- the timer, on the room's clock: the time left, then the one-minute warning -------------
   for (const m of members) await m.page.locator("#breakout-time", { hasText: /Time left: [23]:\d\d/ }).waitFor();
