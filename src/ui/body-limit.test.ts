@@ -24,3 +24,17 @@ test("small forms and streamed uploads pass this check (they meet their own: her
   const upload = await fetch(url("/groups/1/materials"), { method: "POST", headers: { "content-type": "application/pdf" }, body: big() });
   expect(upload.status).not.toBe(413);
 });
+
+test("a form route refuses a body of undeclared length (chunked) before reading it, with a readable page", async () => {
+  // A stream body makes fetch send it chunked, with no content-length.
+  const body = new ReadableStream({
+    start(c) {
+      c.enqueue(new TextEncoder().encode("a=b"));
+      c.close();
+    },
+  });
+  const res = await fetch(url("/account/profile"), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+  expect(res.status).toBe(411);
+  expect(res.headers.get("content-type")).toContain("text/html");
+  expect(await res.text()).toContain("size is declared first");
+});

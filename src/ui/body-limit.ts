@@ -21,10 +21,15 @@ export const bodyLimit = new Elysia({ name: "body-limit" }).onRequest(({ request
   if (request.method === "GET" || request.method === "HEAD") return;
   const path = new URL(request.url).pathname;
   if (STREAMED_UPLOADS.some((re) => re.test(path))) return;
-  // Browsers declare the length of every form and JSON body. A chunked body (no length) is still
-  // bounded only by the server-wide ceiling: refusing it outright would refuse ordinary HTTP
-  // clients that stream small bodies (docs/security.md names this limit).
-  if (Number(request.headers.get("content-length") ?? "0") > PARSED_BODY_MAX_BYTES) {
+  const length = request.headers.get("content-length");
+  // Browsers, htmx and the device agent declare the length of every form and JSON body. A body
+  // without one (chunked) could only be measured by reading it, which is what this check exists
+  // to avoid: it is refused (411 Length Required), so no parsed route ever holds more than the limit.
+  if (length === null) {
+    if (request.headers.has("transfer-encoding")) throw Object.assign(new Error("request body length not declared"), { status: 411 });
+    return;
+  }
+  if (Number(length) > PARSED_BODY_MAX_BYTES) {
     throw Object.assign(new Error("request body too large"), { status: 413 });
   }
 });

@@ -65,6 +65,7 @@ export const errorHandling = new Elysia({ name: "errors" }).onError({ as: "globa
   }
   const status = (error as { status?: number }).status;
   if (status === 413) return errorPage(ctx, request, 413, s.tooLargeTitle, html`<p>${s.tooLargeBody}</p>`);
+  if (status === 411) return errorPage(ctx, request, 411, s.lengthRequiredTitle, html`<p>${s.lengthRequiredBody}</p>`);
   const id = randomBytes(6).toString("hex");
   // Error name and stack only: messages from deep inside can carry values, never request bodies.
   log.error("request failed", {
