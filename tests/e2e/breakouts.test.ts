@@ -152,10 +152,20 @@ test("the clinician splits four members into two rooms; each page decodes only i
   };
   await cp.getByLabel("Timer in minutes (optional)").fill("3");
   await axe(cp, "clinician's breakout form");
+  // Everything the pages' breakout status says from now on.
+  for (const m of members) {
+    await m.page.evaluate(() => {
+      const said: string[] = [];
+      (window as unknown as { __where: string[] }).__where = said;
+      const where = document.getElementById("breakout-where")!;
+      new MutationObserver(() => said.push(where.textContent ?? "")).observe(where, { childList: true, characterData: true, subtree: true });
+    });
+  }
   await cp.getByRole("button", { name: "Open breakout rooms" }).click();
 
   // Each member is told where they are going, in words.
   for (const [m, room] of rooms) await m.page.locator("#breakout-where", { hasText: `Room ${room}` }).waitFor();
+  for (const [m, room] of rooms) expect(await m.page.evaluate(() => (window as unknown as { __where: string[] }).__where)).toContain(`Moving you to Room ${room}`);
   await cp.getByRole("button", { name: "Bring everyone back" }).waitFor();
   const partner = new Map([[a, b], [b, a], [c, d], [d, c]]);
   for (const m of members) await decodesOnly(m, [partner.get(m)!], "in the breakout");
