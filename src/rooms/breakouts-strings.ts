@@ -44,6 +44,7 @@ export const breakoutStrings = defineStrings(
     dismiss: "Dismiss",
     allBack: "Everyone is back in the main room.",
     whereTag: "in Room {n}",
+    whereMain: "in the main room",
   },
   {
     "breakout-rooms": "Choisissez entre 2 et 8 salles.",
@@ -84,6 +85,7 @@ export const breakoutStrings = defineStrings(
     dismiss: "Fermer",
     allBack: "Tout le monde est de retour dans la salle principale.",
     whereTag: "dans la salle {n}",
+    whereMain: "dans la salle principale",
   },
   {
     "breakout-rooms": "Elija entre 2 y 8 salas.",
@@ -124,5 +126,6 @@ export const breakoutStrings = defineStrings(
     dismiss: "Cerrar",
     allBack: "Todos han vuelto a la sala principal.",
     whereTag: "en la sala {n}",
+    whereMain: "en la sala principal",
   },
 );

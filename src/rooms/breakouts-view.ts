@@ -33,7 +33,7 @@ export function breakoutPanel(locale: Locale, role: RoomRole): Html | "" {
 <p id="breakout-error" class="field-error" role="alert" hidden></p>
 <form id="breakout-form" class="stack" novalidate>
 <div class="field"><label for="breakout-rooms">${s.rooms}</label><select id="breakout-rooms">${counts.map((n) => html`<option value="${n}">${n}</option>`)}</select></div>
-<fieldset class="field"><legend>${s.how}</legend>
+<fieldset class="field breakout-how"><legend>${s.how}</legend>
 <div class="checkbox"><input type="radio" name="breakout-how" id="breakout-random" value="random" checked><label for="breakout-random">${s.random}</label></div>
 <div class="checkbox"><input type="radio" name="breakout-how" id="breakout-by-hand" value="hand"><label for="breakout-by-hand">${s.byHand}</label></div>
 </fieldset>
@@ -48,7 +48,7 @@ export function breakoutPanel(locale: Locale, role: RoomRole): Html | "" {
 <ul id="breakout-list" class="breakout-list"></ul>
 <button type="button" id="breakout-back" class="secondary" hidden>${s.backToMain}</button>
 <form id="breakout-message-form" class="stack" novalidate>
-<div class="field"><label for="breakout-message">${s.message}</label><input id="breakout-message" maxlength="${BREAKOUT_MAX_MESSAGE}" autocomplete="off"></div>
+<div class="field"><label for="breakout-message">${s.message}</label><input type="text" id="breakout-message" maxlength="${BREAKOUT_MAX_MESSAGE}" autocomplete="off"></div>
 <button type="submit" class="secondary">${s.send}</button>
 </form>
 <button type="button" id="breakout-close">${s.closeAll}</button>

@@ -159,7 +159,7 @@ export class BreakoutsPanel {
     for (const li of document.querySelectorAll<HTMLElement>("#people-list li[data-member]")) {
       const room = this.#where.get(Number(li.dataset.member)) ?? 0;
       let mark = li.querySelector<HTMLElement>(".person-place");
-      if (!room) {
+      if (!this.open) {
         mark?.remove();
         continue;
       }
@@ -167,7 +167,7 @@ export class BreakoutsPanel {
         mark = el("span", { class: "person-place" });
         li.querySelector(".person-state")?.after(mark);
       }
-      mark.textContent = fill(this.t.whereTag, { n: room });
+      mark.textContent = room ? fill(this.t.whereTag, { n: room }) : this.t.whereMain;
     }
   }
 
