@@ -4,6 +4,7 @@ import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../..
 import { RoomSocket } from "../../tests/room-socket.ts";
 import { fill } from "../ui/i18n.ts";
 import { breakoutStrings } from "./breakouts-strings.ts";
+import { visitsOf } from "./attendance.ts";
 import { loopbackStunSink } from "./ice.ts";
 
 /**
@@ -327,6 +328,10 @@ describe("breakout rooms: where media goes", () => {
       return hears(a, b) && hears(b, a) && hears(c, d, clinician) && hears(d, c, clinician) && hears(clinician, c, d);
     };
     await until(visited, 20_000, "media back in each breakout after the crash");
+    // Attendance is the Room's: the crash ended nobody's visit.
+    const visits = visitsOf(media.hearth.db, g.sessionId);
+    expect(visits).toHaveLength(5);
+    expect(visits.every((v) => v.admittedAt !== null && v.leftAt === null && v.outcome === null)).toBe(true);
 
     clinician.send({ type: "breakout-close" });
     await until(async () => {
