@@ -75,6 +75,7 @@ export class RoomTools {
 
   /** Starts using the tools; the clinician must be a facilitator of the room. */
   start(): void {
+    if (this.#timers.length) return;
     if (this.clinician.role !== "clinician") throw new Error(`the clinician bot joined as ${this.clinician.role}: the tools need a facilitator`);
     const everyone = [this.clinician, ...this.members];
     for (const m of this.members.slice(0, DRAWING_MEMBERS)) this.clinician.send({ type: "board-allow", memberId: m.memberId, allowed: true });

@@ -346,6 +346,7 @@ async function toolPhases(o: {
   for (let r = 0; r < o.rounds; r++) order.push(...(r % 2 === 0 ? [false, true] : [true, false]));
   const phases: Phase[] = [];
   for (const on of order) {
+    // Sent at every phase, also when it does not change (on, on): starting twice is a no-op.
     for (const w of o.workers) w.send(on ? "tools on" : "tools off");
     await sleep(2000);
     const before = sumReports(await o.sampleWorkers());
