@@ -98,13 +98,20 @@ interface Stats {
   samples: number;
   rttMs: number | null;
   candidate: string | null;
+  /** The page's answer puts audio/red first on every audio m-line (so it sends RED, and takes it). */
+  audioRed: boolean;
 }
 
 function stats(page: Page): Promise<Stats> {
   return page.evaluate(async () => {
-    const out = { framesDecoded: 0, frameWidth: 0, concealed: 0, samples: 0, rttMs: null as number | null, candidate: null as string | null };
+    const out = { framesDecoded: 0, frameWidth: 0, concealed: 0, samples: 0, rttMs: null as number | null, candidate: null as string | null, audioRed: true };
     for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
       if (pc.connectionState === "closed") continue;
+      const sdp = pc.localDescription?.sdp ?? "";
+      for (const m of sdp.split("\r\nm=").filter((section) => section.startsWith("audio "))) {
+        const first = m.split("\r\n")[0]!.split(" ")[3];
+        if (!m.includes(`a=rtpmap:${first} red/48000/2`)) out.audioRed = false;
+      }
       const all = new Map<string, Record<string, unknown>>();
       (await pc.getStats()).forEach((r: Record<string, unknown>) => all.set(r.id as string, r));
       for (const r of all.values()) {
@@ -225,6 +232,7 @@ try {
       {
         link: "150 ms each way, 10% loss each way, 500 kbit/s uplink (rural)",
         ruralAudioConcealedPct: +concealedPct.toFixed(2),
+        audioRedNegotiated: [g1.audioRed, a1.audioRed],
         goodAudioConcealedPct: +goodConcealedPct.toFixed(2),
         ruralDecodesWidth: a1.frameWidth,
         goodDecodesWidthOfRural: g1.frameWidth,
