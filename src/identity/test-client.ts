@@ -40,6 +40,8 @@ export class Client {
     const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
     const h: Record<string, string> = { ...headers };
     if (payload !== undefined && !h["content-type"]) h["content-type"] = typeof body === "string" ? "application/x-www-form-urlencoded" : "application/json";
+    // As a browser does: a declared length (the server refuses a parsed body sent chunked, with 411).
+    if (payload !== undefined) h["content-length"] = String(Buffer.byteLength(payload));
     if (this.cookies.size) h.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     return new Promise((resolve, reject) => {
       const req = http.request({ host: "127.0.0.1", port: this.server.port, path, method, headers: h, localAddress: this.opts.localAddress }, (res) => {
