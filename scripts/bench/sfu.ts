@@ -319,6 +319,7 @@ interface Phase {
   sfu_workers_cpu_pct: number | null;
   server_us_per_packet: number | null;
   server_pss_mb: number | null;
+  main_pss_mb: number | null;
   chat_sent: number;
   poll_answers: number;
   hands_raised: number;
@@ -372,6 +373,7 @@ async function toolPhases(o: {
       sfu_workers_cpu_pct: pct(last.pids.filter((p) => p !== o.server)),
       server_us_per_packet: round((serverCpu * 1e4) / forwarded, 2),
       server_pss_mb: round(last.pssSum),
+      main_pss_mb: round(last.pss!.get(o.server)!),
       chat_sent: r.tools.chatSent - before.tools.chatSent,
       poll_answers: r.tools.pollAnswers - before.tools.pollAnswers,
       hands_raised: r.tools.handsRaised - before.tools.handsRaised,
@@ -381,7 +383,7 @@ async function toolPhases(o: {
     };
     phases.push(phase);
     log(
-      `tools ${on ? "on " : "off"}: ${phase.forwarded_pps} pps, loss ${phase.loss_pct}%, p99 ${phase.p99_ms} ms, server ${phase.server_cpu_pct}% (main ${phase.main_cpu_pct}%, SFU workers ${phase.sfu_workers_cpu_pct}%) = ${phase.server_us_per_packet} µs per forwarded packet, PSS ${phase.server_pss_mb} MB` +
+      `tools ${on ? "on " : "off"}: ${phase.forwarded_pps} pps, loss ${phase.loss_pct}%, p99 ${phase.p99_ms} ms, server ${phase.server_cpu_pct}% (main ${phase.main_cpu_pct}%, SFU workers ${phase.sfu_workers_cpu_pct}%) = ${phase.server_us_per_packet} µs per forwarded packet, PSS ${phase.server_pss_mb} MB (main ${phase.main_pss_mb})` +
         (on ? `; chat ${phase.chat_sent} sent, ${phase.poll_answers} poll answers, ${phase.hands_raised} hands, ${phase.strokes} strokes, ${phase.tool_messages_received} tool messages received, refused ${JSON.stringify(phase.refused)}` : ""),
     );
   }
