@@ -88,8 +88,8 @@ export interface RoomTests {
   open(g: Pick<GroupFixture, "sessionId">, cookie: string): Promise<RoomSocket>;
   /** A member's socket, let in by `facilitator`: resolves once the member is told it is admitted. */
   admit(g: Pick<GroupFixture, "sessionId">, facilitator: RoomSocket, cookie: string): Promise<RoomSocket>;
-  /** A new group with `members` members: its first clinician's socket, then each member's, admitted in order. */
-  room(members: number, opts?: { clinicians?: number }): Promise<AdmittedRoom>;
+  /** A new group with `members` members: its first clinician's socket, then each member's (or the first `admit`), admitted in order. */
+  room(members: number, opts?: { clinicians?: number; admit?: number }): Promise<AdmittedRoom>;
 }
 
 export interface AdmittedRoom {
@@ -103,11 +103,11 @@ export interface AdmittedRoom {
  * file's own UDP `ports` range (e.g. "43200-43299"), and every socket opened through it closed
  * before the server is.
  */
-export function roomTests(ports: string): RoomTests {
+export function roomTests(ports: string, env: Record<string, string> = {}): RoomTests {
   let world: RoomWorld | undefined;
   const sockets: RoomSocket[] = [];
   beforeAll(async () => {
-    world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: ports });
+    world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: ports, ...env });
   });
   afterAll(async () => {
     for (const s of sockets) s.close();
@@ -128,11 +128,11 @@ export function roomTests(ports: string): RoomTests {
     await m.next("admitted");
     return m;
   };
-  const room = async (members: number, opts?: { clinicians?: number }): Promise<AdmittedRoom> => {
+  const room = async (members: number, opts?: { clinicians?: number; admit?: number }): Promise<AdmittedRoom> => {
     const g = await started().group(members, opts);
     const clinician = await open(g, g.clinician);
     const admitted: RoomSocket[] = [];
-    for (const cookie of g.members) admitted.push(await admit(g, clinician, cookie));
+    for (const cookie of g.members.slice(0, opts?.admit ?? members)) admitted.push(await admit(g, clinician, cookie));
     return { g, clinician, members: admitted };
   };
   return {

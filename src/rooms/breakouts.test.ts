@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { Bot } from "../../scripts/bench/sfu-bot.ts";
-import { startRoomServer, until, type GroupFixture, type RoomWorld } from "../../tests/room-fixture.ts";
+import { roomTests, startRoomServer, until, type RoomWorld } from "../../tests/room-fixture.ts";
 import { RoomSocket } from "../../tests/room-socket.ts";
 import { fill } from "../ui/i18n.ts";
 import { breakoutStrings } from "./breakouts-strings.ts";
@@ -13,34 +13,11 @@ import { loopbackStunSink } from "./ice.ts";
  */
 
 const s = breakoutStrings("en");
-let world: RoomWorld;
-const sockets: RoomSocket[] = [];
-beforeAll(async () => {
-  world = await startRoomServer({ HEARTH_RTC_ADDRESSES: "127.0.0.1", HEARTH_RTC_PORTS: "47000-47099", HEARTH_SFU_WORKERS: "0" });
-});
-afterAll(async () => {
-  for (const x of sockets) x.close();
-  await world.close();
-});
-
-async function open(g: GroupFixture, cookie: string): Promise<RoomSocket> {
-  const x = await RoomSocket.open(world.wsUrl(g.sessionId), cookie);
-  sockets.push(x);
-  return x;
-}
-
-async function room(n: number, extra = 0) {
-  const g = await world.group(n + extra);
-  const clinician = await open(g, g.clinician);
-  const members: RoomSocket[] = [];
-  for (const cookie of g.members.slice(0, n)) {
-    const m = await open(g, cookie);
-    clinician.send({ type: "admit", memberId: m.memberId });
-    await m.next("admitted");
-    members.push(m);
-  }
-  return { g, clinician, members };
-}
+// Media in this process for the rules; the media describe below runs its own workers.
+const t = roomTests("47000-47099", { HEARTH_SFU_WORKERS: "0" });
+const { open } = t;
+/** A group of `n + extra` members with `n` of them admitted (the others free to knock later). */
+const room = (n: number, extra = 0) => t.room(n + extra, { admit: n });
 
 /** The next `breakouts` state after `mark` that satisfies `where`. */
 const stateOf = (x: RoomSocket, where: (m: { open: boolean; place: number; assignments: { memberId: number; room: number }[] }) => boolean, mark = 0) =>
@@ -70,7 +47,7 @@ describe("breakout rooms: the rules", () => {
     await stateOf(a, (m) => m.open);
     clinician.send({ type: "breakout-broadcast", text: "Two minutes to finish up" });
     expect((await a.next("breakout-message")).text).toBe("Two minutes to finish up");
-    world.clock.advance(1000);
+    t.world.clock.advance(1000);
     await a.next("breakout-warning", () => true, 0, 4000);
     const mark2 = a.mark;
     clinician.send({ type: "breakout-close" });
@@ -163,17 +140,17 @@ describe("breakout rooms: the rules", () => {
     clinician.send({ type: "breakout-open", rooms: 2, minutes: 3 });
     const opened = await stateOf(a, (m) => m.open);
     expect(opened.secondsLeft).toBe(180);
-    world.clock.advance(100_000);
+    t.world.clock.advance(100_000);
     await Bun.sleep(1300);
     expect(a.all("breakout-warning")).toEqual([]);
-    world.clock.advance(21_000);
+    t.world.clock.advance(21_000);
     const warning = await a.next("breakout-warning", () => true, 0, 4000);
     expect(warning.secondsLeft).toBeLessThanOrEqual(60);
     expect(warning.secondsLeft).toBeGreaterThan(50);
     await b.next("breakout-warning", () => true, 0, 4000);
     expect(a.all("breakouts").at(-1)!.open).toBe(true);
     const marks = [a, b, clinician].map((m) => m.mark);
-    world.clock.advance(60_000);
+    t.world.clock.advance(60_000);
     for (const [i, m] of [a, b, clinician].entries()) await stateOf(m, (x) => !x.open && x.place === 0, marks[i]);
     expect(a.all("breakout-warning")).toHaveLength(1);
   });
@@ -195,14 +172,14 @@ describe("breakout rooms: the rules", () => {
     // The lock refuses a new member while breakouts are open, as ever.
     clinician.send({ type: "lock", locked: true });
     await clinician.next("room", (r) => r.locked);
-    const knock = new WebSocket(world.wsUrl(g.sessionId), { headers: { cookie: g.members[3]! } } as unknown as string[]);
+    const knock = new WebSocket(t.world.wsUrl(g.sessionId), { headers: { cookie: g.members[3]! } } as unknown as string[]);
     expect(await new Promise<number>((r) => (knock.onclose = (e) => r(e.code)))).toBe(4423);
     // Dropped and back within the grace: the same breakout.
     a.close();
-    await until(() => world.rooms.room(g.sessionId)?.memberByPerson(g.memberIds[0]!)?.state === "away", 3000, "a away");
+    await until(() => t.world.rooms.room(g.sessionId)?.memberByPerson(g.memberIds[0]!)?.state === "away", 3000, "a away");
     const again = await open(g, g.members[0]!);
     expect((await stateOf(again, () => true)).place).toBe(1);
-    expect((await world.rooms.room(g.sessionId)!.stats()).members.find((m) => m.id === again.memberId)!.place).toBe(1);
+    expect((await t.world.rooms.room(g.sessionId)!.stats()).members.find((m) => m.id === again.memberId)!.place).toBe(1);
     // Sent back to the waiting room: no breakout message while there, and the main room once admitted again.
     const mark = b.mark;
     clinician.send({ type: "to-waiting", memberId: b.memberId });
@@ -213,7 +190,7 @@ describe("breakout rooms: the rules", () => {
     expect(b.messages.slice(mark).filter((m) => m.type.startsWith("breakout"))).toEqual([]);
     clinician.send({ type: "admit", memberId: b.memberId });
     expect((await stateOf(b, () => true, mark)).place).toBe(0);
-    expect((await world.rooms.room(g.sessionId)!.stats()).members.find((m) => m.id === b.memberId)!.place).toBe(0);
+    expect((await t.world.rooms.room(g.sessionId)!.stats()).members.find((m) => m.id === b.memberId)!.place).toBe(0);
     clinician.send({ type: "breakout-close" });
   });
 });
