@@ -87,6 +87,8 @@ export interface RoomFeatureContext {
   screenChat(input: ChatScreenInput): Promise<ChatVerdict>;
   /** The room's media records to this part, or stops (null). Only recording.ts calls it. */
   record(target: RecordTarget | null): void;
+  /** A request to record is open: the media loads its recorder now, before anyone's yes starts it. */
+  readyToRecord(): void;
   /** See MediaPlaces. */
   readonly places: MediaPlaces;
 }
@@ -120,6 +122,7 @@ export interface FeatureRoomSide<M extends FeatureMember & { readonly socket: un
   send(member: M, message: ServerMessage): void;
   /** The room's media recorder (absent in rooms without media). */
   record?(target: RecordTarget | null): void;
+  readyToRecord?(): void;
   /** The room's places for media (absent in rooms without media: everyone stays in place 0). */
   places?: MediaPlaces;
 }
@@ -164,6 +167,7 @@ export class FeatureHost<M extends FeatureMember & { readonly socket: unknown }>
         return verdict;
       },
       record: (target) => room.record?.(target),
+      readyToRecord: () => room.readyToRecord?.(),
       places: room.places ?? { placeOf: () => 0, move: () => {}, closeBreakouts: () => {} },
     };
     for (const make of factories) {

@@ -3,7 +3,7 @@ import { chooseLayer } from "./layers.ts";
 import { Peer, ProtocolError, type Offer } from "./peer.ts";
 import type { ErrorCode } from "./protocol.ts";
 import { Router, type Consumer, type ForwardCount, type Producer, type Source } from "./router.ts";
-import { RoomRecorder, type RecordedFile, type RecordTarget } from "./recorder.ts";
+import type { RecordedFile, RecordTarget, RoomRecorder } from "./recorder.ts";
 
 /**
  * A room's media: its Router, one werift Peer per admitted member, layer choice and speaking.
@@ -67,7 +67,21 @@ export interface RoomMedia {
   stats(): Promise<RoomMediaStats>;
   /** Recording runs to this part (recorder.ts), or stops with null: only as the consent feature says. */
   record(target: RecordTarget | null): void;
+  /** A recording was asked for and may start within seconds: load the recorder now (see loadRecorder). */
+  readyToRecord(): void;
   close(): void;
+}
+
+/**
+ * The recorder (werift's WebM writer and age: some 70 modules, ~10 MB) is loaded only once a room
+ * asks to record: most sessions never do, and every worker and the main process would carry it.
+ * Loading takes ~0.1 s of this process, so the consent feature asks for it when a request opens
+ * (readyToRecord), seconds before everyone's yes starts recording, not in the middle of forwarding.
+ */
+let recorderClass: typeof RoomRecorder | null = null;
+function loadRecorder(): typeof RoomRecorder {
+  recorderClass ??= (require("./recorder.ts") as typeof import("./recorder.ts")).RoomRecorder;
+  return recorderClass;
 }
 
 class MediaMember {
@@ -217,8 +231,12 @@ export class MediaRoom implements RoomMedia {
 
   record(target: RecordTarget | null): void {
     if (this.#closed) return;
-    if (target && !this.#recorder) this.#recorder = new RoomRecorder(this.router, (file) => this.listener.recorded?.(file));
+    if (target && !this.#recorder) this.#recorder = new (loadRecorder())(this.router, (file) => this.listener.recorded?.(file));
     this.#recorder?.record(target);
+  }
+
+  readyToRecord(): void {
+    if (!this.#closed) loadRecorder();
   }
 
   /** Members with media here now. */

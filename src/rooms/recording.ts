@@ -170,6 +170,7 @@ export class Recording implements RoomFeature<RecordingMessage["type"]> {
     const now = this.ctx.now();
     if (step.asked && by) {
       this.#requestRow = openRequest(hearth, this.ctx.sessionId, by.personId, now);
+      this.ctx.readyToRecord();
       this.#askedBy = { name: by.name, personId: by.personId };
       this.#answer(by, "yes", now);
     }

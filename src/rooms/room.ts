@@ -130,6 +130,7 @@ export class Room {
       members: () => this.#members.values(),
       send: (m: Member, msg: ServerMessage) => this.#send(m, msg),
       record: (target: RecordTarget | null) => this.#placement.main.record(target),
+      readyToRecord: () => this.#placement.main.readyToRecord(),
       places: {
         placeOf: (memberId: number) => this.#placement.placeOf(memberId),
         move: (memberId: number, place: number) => this.#move(memberId, place),

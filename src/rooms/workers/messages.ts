@@ -33,7 +33,9 @@ export type ToWorker =
   | { op: "view"; room: number; member: number; tiles: [string, number][] }
   | { op: "stats"; room: number; req: number }
   /** Recording runs to this part, or stops (null): the consent feature decided (recording.ts). */
-  | { op: "record"; room: number; target: RecordTarget | null };
+  | { op: "record"; room: number; target: RecordTarget | null }
+  /** A recording was asked for: load the recorder before it starts (media.ts, loadRecorder). */
+  | { op: "ready-to-record"; room: number };
 
 export type FromWorker =
   /** The worker listens: it may be sent its init. */

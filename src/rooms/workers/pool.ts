@@ -410,6 +410,10 @@ class WorkerRoom implements RoomMedia {
     this.worker.send({ op: "record", room: this.room, target });
   }
 
+  readyToRecord(): void {
+    this.worker.send({ op: "ready-to-record", room: this.room });
+  }
+
   close(): void {
     this.worker.forget(this);
     this.worker.send({ op: "close", room: this.room });

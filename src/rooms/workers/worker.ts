@@ -83,6 +83,8 @@ function handle(msg: ToWorker): void {
       return void reply(msg.req, media.stats());
     case "record":
       return media.record(msg.target);
+    case "ready-to-record":
+      return media.readyToRecord();
   }
 }
 
