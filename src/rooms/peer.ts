@@ -18,7 +18,7 @@ import { log } from "../log.ts";
 import { RED_PAYLOAD_TYPE, acceptableCandidate, filterSdpCandidates, peerConfig, type RtcSettings } from "./ice.ts";
 import { BandwidthEstimate } from "./layers.ts";
 import { kindOf, type Consumer, type ForwardedPacket, type Layer, type Producer, type RtpSink, type Source } from "./router.ts";
-import { ReceptionStats, writeReceiverReport } from "./fastpath/feedback.ts";
+import { ReceptionStats, roundTripMs, writeReceiverReport } from "./fastpath/feedback.ts";
 import type { IngressPacket, MediaIngress } from "./fastpath/ingress.ts";
 import { findExtension } from "./fastpath/rtp.ts";
 import { DirectSink } from "./fastpath/sink.ts";
@@ -491,7 +491,10 @@ export class Peer {
     if (fast === null || this.#closed) return;
     for (const r of this.#routes.values()) {
       const stats = r.stats;
-      if (stats?.nack && stats.nackDue(now)) fast.sendRtcp((b) => stats.writeNack(b, 0, fast.feedbackSsrc, now));
+      if (!stats?.nack) continue;
+      // A packet that never came: what the subscribers have of this layer is broken until a keyframe.
+      if (stats.expire(now) > 0 && r.layer) r.layer.producer.lostForGood(r.layer, now);
+      if (stats.nackDue(now)) fast.sendRtcp((b) => stats.writeNack(b, 0, fast.feedbackSsrc, now));
     }
   }
 
@@ -538,6 +541,9 @@ export class Peer {
       for (const report of (packet as RtcpRrPacket).reports) {
         const d = this.#bySenderSsrc.get(report.ssrc);
         if (d?.consumer?.producer.kind === "video") worst = Math.max(worst, report.fractionLost / 256);
+        // The round trip to this member paces the NACKs for what it sends (feedback.ts).
+        const rtt = d ? roundTripMs(report.lsr, report.dlsr, performance.timeOrigin + at) : -1;
+        if (rtt > 0) for (const r of this.#routes.values()) r.stats?.onRoundTrip(rtt);
       }
       if (worst >= 0) this.bandwidth.onLoss(worst);
       if (packet.type === RtcpSrPacket.type) {
@@ -611,20 +617,32 @@ export class Peer {
     negotiated: number;
     engine: "fast" | "werift";
     /** The fast path's counters: member's packets it took, packets it sent to the member, resent on NACK. */
-    fast: { received: number; sent: number; retransmitted: number } | null;
+    fast: { received: number; sent: number; retransmitted: number; resendMissed: number; upstream: { nacked: number; recovered: number; givenUp: number; late: number; lost: number; rttMs: number } } | null;
   } {
     let sent = 0;
     let retransmitted = 0;
+    let resendMissed = 0;
     for (const d of this.#downstream) {
       sent += d.sink.direct?.packets ?? 0;
       retransmitted += d.sink.direct?.retransmitted ?? 0;
+      resendMissed += d.sink.direct?.resendMissed ?? 0;
+    }
+    const upstream = { nacked: 0, recovered: 0, givenUp: 0, late: 0, lost: 0, rttMs: 0 };
+    for (const r of this.#routes.values()) {
+      if (!r.stats?.nack) continue;
+      upstream.nacked += r.stats.nacked;
+      upstream.recovered += r.stats.recovered;
+      upstream.givenUp += r.stats.givenUp;
+      upstream.late += r.stats.late;
+      upstream.lost += r.stats.lost;
+      upstream.rttMs = Math.max(upstream.rttMs, Math.round(r.stats.rttMs));
     }
     return {
       upstream: [...this.#upstream.values()].filter((s) => s.open).map((s) => s.source),
       downstream: this.#downstream.filter((d) => d.consumer).length,
       negotiated: this.#downstream.filter((d) => d.consumer && d.negotiated).length,
       engine: this.#fastEngine ? "fast" : "werift",
-      fast: this.#fast ? { received: this.#ingress?.counters.rtp ?? 0, sent, retransmitted } : null,
+      fast: this.#fast ? { received: this.#ingress?.counters.rtp ?? 0, sent, retransmitted, resendMissed, upstream } : null,
     };
   }
 }

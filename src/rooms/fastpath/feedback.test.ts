@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { GenericNack, PictureLossIndication, RtcpPacketConverter, RtcpPayloadSpecificFeedback, RtcpRrPacket, RtcpTransportLayerFeedback } from "werift";
-import { ReceptionStats, writePli, writeReceiverReport } from "./feedback.ts";
+import { ReceptionStats, ntpMiddle, roundTripMs, writePli, writeReceiverReport } from "./feedback.ts";
 
 const SSRC = 0x10203040;
 const OURS = 0x0badf00d;
@@ -72,6 +72,76 @@ test("a lost packet is NACKed after a short wait, again after a retry interval, 
   expect(lost(220)).toEqual([5]);
   expect(lost(300)).toEqual([]);
   expect(stats.nackDue(400)).toBe(false);
+});
+
+/** The sequence numbers a NACK written now asks for ([] if none is due). */
+function nacked(stats: ReceptionStats, now: number): number[] {
+  const b = new Uint8Array(1500);
+  const n = stats.writeNack(b, 0, OURS, now);
+  if (n === 0) return [];
+  const [fb] = RtcpPacketConverter.deSerialize(Buffer.from(b.subarray(0, n))) as RtcpTransportLayerFeedback[];
+  return (fb!.feedback as GenericNack).lost;
+}
+
+test("retries wait for the member's round trip, learnt from the first NACK's answer; a packet given up is counted once", () => {
+  const stats = new ReceptionStats(SSRC, 90000, true);
+  // 300 ms round trip: 5 is NACKed at 20 and arrives at 320.
+  for (const seq of [1, 2, 3, 4, 6]) stats.onPacket(seq, seq * 3000, 0);
+  expect(nacked(stats, 20)).toEqual([5]);
+  stats.onPacket(5, 5 * 3000, 320);
+  expect(stats.rttMs).toBe(300);
+  expect(stats.recovered).toBe(1);
+  // 8 goes missing: no retry until a round trip (and a margin) has passed since the last NACK.
+  stats.onPacket(7, 7 * 3000, 400);
+  stats.onPacket(9, 9 * 3000, 410);
+  expect(nacked(stats, 420)).toEqual([8]);
+  expect(nacked(stats, 500)).toEqual([]);
+  expect(nacked(stats, 700)).toEqual([]);
+  expect(nacked(stats, 800)).toEqual([8]);
+  expect(nacked(stats, 1180)).toEqual([8]);
+  // The last try is given a round trip to be answered before the packet is written off.
+  expect(stats.nackDue(1600)).toBe(false);
+  expect(stats.expire(1500)).toBe(0);
+  expect(stats.expire(1600)).toBe(1);
+  expect(stats.expire(2000)).toBe(0);
+  expect(stats.givenUp).toBe(1);
+  expect(stats.nacked).toBe(4);
+});
+
+test("a receiver report's LSR and DLSR give the round trip that paces the retries before any NACK was answered", () => {
+  // Our sender report went at t, the member held it 100 ms, its report arrived at t + 400.
+  const t = 1_765_000_000_123;
+  const lsr = ntpMiddle(t);
+  const dlsr = Math.round(0.1 * 65536);
+  expect(roundTripMs(lsr, dlsr, t + 400)).toBeCloseTo(300, 0);
+  expect(roundTripMs(0, 0, t)).toBe(-1);
+  const stats = new ReceptionStats(SSRC, 90000, true);
+  stats.onRoundTrip(roundTripMs(lsr, dlsr, t + 400));
+  stats.onRoundTrip(-5);
+  stats.onRoundTrip(60_000);
+  expect(stats.rttMs).toBeCloseTo(300, 0);
+  for (const seq of [1, 2, 4]) stats.onPacket(seq, seq * 3000, 0);
+  expect(nacked(stats, 20)).toEqual([3]);
+  expect(nacked(stats, 300)).toEqual([]);
+  expect(nacked(stats, 400)).toEqual([3]);
+});
+
+test("the gap after an outage is not NACKed (stale packets would fill the uplink as it comes back); the newest losses are kept first", () => {
+  const stats = new ReceptionStats(SSRC, 90000, true);
+  stats.onPacket(1, 0, 0);
+  stats.onPacket(2, 0, 100);
+  // 5 s of nothing, 300 packets gone.
+  stats.onPacket(303, 0, 5100);
+  expect(stats.nackDue(5200)).toBe(false);
+  stats.onPacket(305, 0, 5120);
+  expect(nacked(stats, 5200)).toEqual([304]);
+  // More missing at once than the table holds: the oldest are left out.
+  const full = new ReceptionStats(SSRC, 90000, true);
+  full.onPacket(1000, 0, 0);
+  full.onPacket(1200, 0, 10);
+  const asked = nacked(full, 50);
+  expect(asked.length).toBe(128);
+  expect(asked.at(-1)).toBe(1199);
 });
 
 test("a NACK packs up to 17 losses per item (packet id and bitmask)", () => {

@@ -17,6 +17,39 @@ const MISSING = 128;
 const NACK_DELAY_MS = 10;
 const NACK_RETRY_MS = 50;
 const NACK_TRIES = 3;
+/**
+ * A retry sooner than the member's round trip is wasted: Chromium resends a packet at most once
+ * per round trip (it ignores the NACKs between), so on a 300 ms link all three tries used to go
+ * within 110 ms, one retransmission was all a packet got, and the ~19% of those lost again on a
+ * 10%-each-way link broke the subscribers' pictures until their own keyframe request, seconds
+ * later. The round trip is learnt from the NACKs themselves (first NACK to the packet's arrival).
+ */
+const RETRY_RTT_FACTOR = 1.25;
+/**
+ * A gap after this much silence is an outage (a loss burst), not loss to repair: its packets are
+ * stale, their frames broken anyway (the SFU asks for a keyframe when the layer resumes, router.ts),
+ * and resending them would fill the member's uplink just when it comes back.
+ */
+const OUTAGE_MS = 1000;
+/** A round trip beyond this is a stale report or a clock step, not a link. */
+const MAX_RTT_MS = 5000;
+const NTP_UNIX_OFFSET_S = 2208988800;
+
+/** The middle 32 bits of the NTP time of a Unix time in ms, as a sender report's LSR echoes it. */
+export function ntpMiddle(unixMs: number): number {
+  const seconds = Math.floor(unixMs / 1000) + NTP_UNIX_OFFSET_S;
+  const fraction = Math.floor(((unixMs % 1000) / 1000) * 65536);
+  return (((seconds & 0xffff) << 16) | fraction) >>> 0;
+}
+
+/**
+ * The round trip a report block gives (RFC 3550 6.4.1: arrival minus LSR minus DLSR), in ms, for
+ * a report that arrived at `unixMs`; -1 if the block echoes no sender report of ours.
+ */
+export function roundTripMs(lsr: number, dlsr: number, unixMs: number): number {
+  if (lsr === 0) return -1;
+  return (((ntpMiddle(unixMs) - lsr - dlsr) >>> 0) * 1000) / 65536;
+}
 
 export class ReceptionStats {
   /** Packets received (duplicates included, as RFC 3550 counts). */
@@ -37,6 +70,17 @@ export class ReceptionStats {
   readonly #nackedAt = new Float64Array(MISSING);
   readonly #tries = new Uint8Array(MISSING);
   #missingCount = 0;
+  #lastArrival = 0;
+  /** Smoothed round trip from a first NACK to the packet's arrival; 0 until one was seen. */
+  rttMs = 0;
+  /**
+   * Counters: packets NACKed (each try), NACKed packets that arrived while still tracked, packets
+   * given up after the last try, and packets that arrived behind the highest (retransmissions, or reordered).
+   */
+  late = 0;
+  nacked = 0;
+  recovered = 0;
+  givenUp = 0;
 
   constructor(
     readonly ssrc: number,
@@ -52,7 +96,7 @@ export class ReceptionStats {
     } else {
       const delta = (seq - this.#maxSeq) & 0xffff;
       if (delta > 0 && delta < MAX_DROPOUT) {
-        if (this.nack && delta > 1) this.#lost(this.#maxSeq, delta, arrivalMs);
+        if (this.nack && delta > 1 && arrivalMs - this.#lastArrival < OUTAGE_MS) this.#lost(this.#maxSeq, delta, arrivalMs);
         if (seq < this.#maxSeq) this.#cycles += 65536;
         this.#maxSeq = seq;
       } else if (delta >= MAX_DROPOUT && delta <= 65536 - MAX_MISORDER) {
@@ -62,10 +106,12 @@ export class ReceptionStats {
           return;
         }
         this.#restart(seq);
-      } else if (this.#missingCount > 0) {
-        this.#found(seq);
+      } else {
+        this.late++;
+        if (this.#missingCount > 0) this.#found(seq, arrivalMs);
       }
     }
+    this.#lastArrival = arrivalMs;
     this.received++;
     const arrival = (arrivalMs * this.clockRate) / 1000;
     const transit = arrival - rtpTimestamp;
@@ -92,7 +138,8 @@ export class ReceptionStats {
   }
 
   #lost(from: number, delta: number, now: number): void {
-    for (let k = 1; k < delta; k++) {
+    // The newest first: if the table is full, the oldest are the ones left out.
+    for (let k = delta - 1; k >= 1; k--) {
       const slot = this.#missing.indexOf(-1);
       if (slot < 0) return;
       this.#missing[slot] = (from + k) & 0xffff;
@@ -103,11 +150,22 @@ export class ReceptionStats {
     }
   }
 
-  #found(seq: number): void {
+  /** A round trip to the member measured otherwise (its receiver report on what we send it). */
+  onRoundTrip(ms: number): void {
+    if (!(ms > 0 && ms < MAX_RTT_MS)) return;
+    this.rttMs = this.rttMs === 0 ? ms : this.rttMs + (ms - this.rttMs) / 8;
+  }
+
+  #found(seq: number, now: number): void {
     const slot = this.#missing.indexOf(seq);
     if (slot >= 0) {
       this.#missing[slot] = -1;
       this.#missingCount--;
+      if (this.#tries[slot]! > 0) {
+        this.recovered++;
+        // Only an answer to the first NACK is an unambiguous round trip.
+        if (this.#tries[slot] === 1) this.onRoundTrip(now - this.#nackedAt[slot]!);
+      }
     }
   }
 
@@ -141,12 +199,34 @@ export class ReceptionStats {
   /** Packets waiting for a NACK now (first one due, or a retry due). */
   nackDue(nowMs: number): boolean {
     if (this.#missingCount === 0) return false;
-    for (let i = 0; i < MISSING; i++) if (this.#missing[i]! >= 0 && this.#due(i, nowMs)) return true;
+    for (let i = 0; i < MISSING; i++) if (this.#missing[i]! >= 0 && this.#tries[i]! < NACK_TRIES && this.#due(i, nowMs)) return true;
     return false;
   }
 
   #due(i: number, nowMs: number): boolean {
-    return this.#nackedAt[i] === 0 ? nowMs - this.#missingSince[i]! >= NACK_DELAY_MS : nowMs - this.#nackedAt[i]! >= NACK_RETRY_MS;
+    return this.#nackedAt[i] === 0 ? nowMs - this.#missingSince[i]! >= NACK_DELAY_MS : nowMs - this.#nackedAt[i]! >= this.retryMs;
+  }
+
+  /** Between two NACKs of a packet, and after the last one before it is given up. */
+  get retryMs(): number {
+    return Math.max(NACK_RETRY_MS, this.rttMs * RETRY_RTT_FACTOR);
+  }
+
+  /**
+   * Forgets the packets whose last NACK went unanswered for a retry interval; returns how many:
+   * each is a hole in what the subscribers get, so their pictures are broken until a keyframe.
+   */
+  expire(nowMs: number): number {
+    if (this.#missingCount === 0) return 0;
+    let n = 0;
+    for (let i = 0; i < MISSING; i++) {
+      if (this.#missing[i]! < 0 || this.#tries[i]! < NACK_TRIES || !this.#due(i, nowMs)) continue;
+      this.#missing[i] = -1;
+      this.#missingCount--;
+      n++;
+    }
+    this.givenUp += n;
+    return n;
   }
 
   /**
@@ -160,7 +240,7 @@ export class ReceptionStats {
     let n = 0;
     for (let i = 0; i < MISSING; i++) {
       const seq = this.#missing[i]!;
-      if (seq < 0 || !this.#due(i, nowMs)) continue;
+      if (seq < 0 || this.#tries[i]! >= NACK_TRIES || !this.#due(i, nowMs)) continue;
       const back = (this.#maxSeq - seq) & 0xffff;
       let j = n++;
       while (j > 0 && ((this.#maxSeq - this.#missing[order[j - 1]!]!) & 0xffff) < back) {
@@ -177,10 +257,8 @@ export class ReceptionStats {
       const i = order[k]!;
       const seq = this.#missing[i]!;
       this.#nackedAt[i] = nowMs;
-      if (++this.#tries[i]! >= NACK_TRIES) {
-        this.#missing[i] = -1;
-        this.#missingCount--;
-      }
+      this.#tries[i]!++;
+      this.nacked++;
       const offset = (seq - pid) & 0xffff;
       if (pid >= 0 && offset >= 1 && offset <= 16) {
         blp |= 1 << (offset - 1);

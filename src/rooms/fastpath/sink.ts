@@ -96,6 +96,8 @@ export class DirectSink implements RtpSink {
   packets = 0;
   octets = 0;
   retransmitted = 0;
+  /** NACKed packets this sink could not resend (never had, or no longer kept). */
+  resendMissed = 0;
   dropped = 0;
 
   readonly ssrc: number;
@@ -239,7 +241,10 @@ export class DirectSink implements RtpSink {
     if (this.#closed || this.#slots === 0) return false;
     const slot = seq & (this.#slots - 1);
     const ring = this.#rings[slot];
-    if (this.#seqs[slot] !== (seq & 0xffff) || !ring) return false;
+    if (this.#seqs[slot] !== (seq & 0xffff) || !ring) {
+      this.resendMissed++;
+      return false;
+    }
     const mem = this.#scratch;
     const out = mem.bytes;
     const h = this.#headerLengths[slot]!;
