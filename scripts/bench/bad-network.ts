@@ -12,6 +12,8 @@
  * Reads both pages' getStats: the rural patient's audio concealment over 20 s, the layer the SFU
  * forwards to them (width of the video they decode) and the RTCP round trip; then a 5 s burst of
  * total loss, and how long after it each page decodes new frames again.
+ *
+ *   DEBUG=1 bun scripts/bench/bad-network.ts    # also: per-layer sender, receiver and SFU counters every 500 ms after the burst
  */
 import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -206,6 +208,46 @@ try {
   const concealedPct = (100 * (a1.concealed - a0.concealed)) / Math.max(1, a1.samples - a0.samples);
   const goodConcealedPct = (100 * (g1.concealed - g0.concealed)) / Math.max(1, g1.samples - g0.samples);
 
+  // DEBUG=1: every 500 ms from the burst on, what the rural page sends per layer, what the good
+  // page gets of it, and the SFU's own counters for the rural member (upstream NACKs, packets
+  // given up) and the good one (the layer it is forwarded, resends it could not answer).
+  const sfu = async () => {
+    const members = (await server.rooms.room(g.sessionId)?.stats())?.members ?? [];
+    return members
+      .filter((m) => m.peer?.fast)
+      .map((m) => {
+        const f = m.peer!.fast!;
+        const cam = m.consumers.find((c) => c.source === "camera");
+        return `m${m.id} up nack${f.upstream.nacked}/rec${f.upstream.recovered}/late${f.upstream.late}/gaveup${f.upstream.givenUp}/lost${f.upstream.lost}/rtt${f.upstream.rttMs} down rtx${f.retransmitted}/miss${f.resendMissed} cam:${cam?.layer ?? "-"}`;
+      })
+      .join(" ");
+  };
+  const sender = () =>
+    rural.evaluate(async () => {
+      const o: string[] = [];
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+        if (pc.connectionState === "closed") continue;
+        (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+          if (r.type === "outbound-rtp" && r.kind === "video") o.push(`${r.rid}:${r.framesEncoded}/${r.framesSent}/${Math.round(((r.targetBitrate as number) ?? 0) / 1000)}k/${r.qualityLimitationReason}/kf${r.keyFramesEncoded}/pli${r.pliCount}/nack${r.nackCount}/rtx${r.retransmittedPacketsSent}`);
+          if (r.type === "candidate-pair" && r.nominated) o.push(`bwe ${Math.round(((r.availableOutgoingBitrate as number) ?? 0) / 1000)}k`);
+        });
+      }
+      return o.join(" ");
+    });
+  const goodIn = () =>
+    good.evaluate(async () => {
+      const o: string[] = [];
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+        if (pc.connectionState === "closed") continue;
+        (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+          if (r.type === "inbound-rtp" && r.kind === "video") o.push(`in ${r.framesDecoded}/rx${r.framesReceived}/drop${r.framesDropped}/frz${r.freezeCount} rcv${r.packetsReceived} lost${r.packetsLost} pli${r.pliCount} nack${r.nackCount} kf${r.keyFramesDecoded} w${r.frameWidth}`);
+        });
+      }
+      return o.join(" ");
+    });
+  const debug = async (at: string) => console.log(at, await sender().catch(() => ""), "|", await goodIn().catch(() => ""), "|", await sfu().catch(() => ""));
+  if (process.env.DEBUG) await debug("before");
+
   // 5 s of total loss, then: how long until each page decodes a new frame.
   const signalsBefore = [good, rural].map((p) => ({ ...signals.get(p)! }));
   link.stdin!.write("burst on\n");
@@ -214,12 +256,17 @@ try {
   const beforeGood = (await stats(good)).framesDecoded;
   link.stdin!.write("burst off\n");
   const off = performance.now();
+  const debugTimer = process.env.DEBUG ? setInterval(() => void debug(String(Math.round(performance.now() - off))), 500) : null;
   let ruralBack: number | null = null;
   let goodBack: number | null = null;
   while (performance.now() - off < 15_000 && (ruralBack === null || goodBack === null)) {
     if (ruralBack === null && (await stats(rural)).framesDecoded > beforeRural + 2) ruralBack = performance.now() - off;
     if (goodBack === null && (await stats(good)).framesDecoded > beforeGood + 2) goodBack = performance.now() - off;
     await sleep(50);
+  }
+  if (debugTimer) {
+    await sleep(3000);
+    clearInterval(debugTimer);
   }
   const end = await stats(rural);
   if (process.env.DEBUG) {

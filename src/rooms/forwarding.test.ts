@@ -178,6 +178,65 @@ describe("router", () => {
     expect(asked).toBe(2);
   });
 
+  test("a packet lost for good upstream asks for a keyframe of its layer only if someone is forwarded that layer", () => {
+    const router = new Router();
+    const asked: string[] = [];
+    const p = router.addProducer(1, "camera", (l) => asked.push(l.rid));
+    const low = p.layer("l");
+    const high = p.layer("h");
+    const c = router.subscribe(p, 2, () => new Recorder());
+    p.lostForGood(low, 0);
+    expect(asked).toEqual([]);
+    c.paused = false;
+    router.retarget(c, low, 0);
+    p.receive(low, packet(1, vp8(true)), 1);
+    asked.length = 0;
+    p.lostForGood(high, 1000);
+    expect(asked).toEqual([]);
+    p.lostForGood(low, 1000);
+    expect(asked).toEqual(["l"]);
+    c.paused = true;
+    p.lostForGood(low, 2000);
+    expect(asked).toEqual(["l"]);
+  });
+
+  test("a consumer whose layer the sender stopped falls back to a smaller flowing layer at its keyframe, and back on the target's", () => {
+    const router = new Router();
+    const asked: string[] = [];
+    const p = router.addProducer(1, "camera", (l) => asked.push(l.rid));
+    const low = p.layer("l");
+    const mid = p.layer("m");
+    const high = p.layer("h");
+    const sink = new Recorder();
+    const c = router.subscribe(p, 2, () => sink);
+    c.paused = false;
+    router.retarget(c, mid, 0);
+    p.receive(high, packet(900, vp8(true, { width: 1280 })), 1);
+    p.receive(mid, packet(100, vp8(true, { width: 640 })), 1);
+    p.receive(low, packet(10, vp8(true, { width: 320 })), 1);
+    expect(sink.sent).toEqual([100]);
+    asked.length = 0;
+    // m stops at 1; l and h go on. Before STALL_MS nothing changes.
+    p.receive(low, packet(11, vp8(false)), 400);
+    expect(asked).toEqual([]);
+    p.receive(high, packet(901, vp8(true, { width: 1280 })), 600);
+    p.receive(low, packet(12, vp8(false)), 600);
+    expect(asked).toEqual(["l"]);
+    expect(sink.sent).toEqual([100]);
+    p.receive(low, packet(13, vp8(true, { width: 320 })), 700);
+    p.receive(low, packet(14, vp8(false)), 750);
+    expect(sink.sent).toEqual([100, 13, 14]);
+    expect(c.layer).toBe(low);
+    expect(c.target).toBe(mid);
+    // m resumes: the consumer goes back to it at its keyframe.
+    p.receive(mid, packet(150, vp8(false)), 2000);
+    p.receive(low, packet(15, vp8(false)), 2001);
+    p.receive(mid, packet(151, vp8(true, { width: 640 })), 2050);
+    p.receive(low, packet(16, vp8(false)), 2051);
+    expect(sink.sent).toEqual([100, 13, 14, 15, 151]);
+    expect(sink.restarts).toBe(3);
+  });
+
   test("a camera layer resuming after silence asks its sender for a keyframe at once, once", () => {
     const router = new Router();
     const asked: number[] = [];

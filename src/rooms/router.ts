@@ -43,6 +43,14 @@ const KEYFRAME_REQUEST_GAP_MS = 300;
  * still screen is sent a frame every few seconds, and each would cost a keyframe.
  */
 const RESUME_GAP_MS = 1000;
+/**
+ * A consumer's layer silent this long while another layer of the same producer flows has been
+ * stopped by the sender (Chromium drops its larger layers when its estimate falls, as it does
+ * after a loss burst): the consumer falls back to a flowing layer no larger, at that layer's next
+ * keyframe, instead of waiting out the room's layer choice (2 s of silence, checked once a second)
+ * with a frozen picture. Its target stays: it goes back on the target's first keyframe.
+ */
+const STALL_MS = 500;
 
 /** One encoding of a producer: the only one, or a simulcast layer (rid). */
 export class Layer {
@@ -126,8 +134,11 @@ export class Producer {
       const c = consumers[i]!;
       if (c.paused) continue;
       if (c.layer !== layer) {
-        // A consumer starts, or changes layer, only on a keyframe of the layer it wants.
-        if (c.target !== layer || !keyframe) continue;
+        // A consumer starts, or changes layer, only on a keyframe of the layer it wants, or of a
+        // flowing layer to fall back to while its own has stopped.
+        const fallback = c.target !== layer && stalled(c, layer, now);
+        if (fallback && !keyframe) this.requestKeyframe(layer, now);
+        if ((c.target !== layer && !fallback) || !keyframe) continue;
         c.layer = layer;
         c.sink.restart();
       }
@@ -146,12 +157,33 @@ export class Producer {
     }
   }
 
+  /**
+   * A packet of this layer is lost for good (the SFU's NACKs upstream went unanswered): every
+   * consumer forwarded it now has a picture it cannot decode past, and its browser would only ask
+   * for a keyframe after seconds without a decodable frame. Ask now, if anyone is watching it.
+   */
+  lostForGood(layer: Layer, now: number): void {
+    const consumers = this.consumers;
+    for (let i = 0; i < consumers.length; i++) {
+      const c = consumers[i]!;
+      if (!c.paused && c.layer === layer) return this.requestKeyframe(layer, now);
+    }
+  }
+
   requestKeyframe(layer: Layer | null, now: number): void {
     if (!layer || this.kind !== "video" || this.closed) return;
     if (now - layer.lastKeyframeRequestAt < KEYFRAME_REQUEST_GAP_MS) return;
     layer.lastKeyframeRequestAt = now;
     this.askKeyframe(layer);
   }
+}
+
+/** The consumer's layer and its target have both gone silent, and `flowing` is no larger than the layer it had. */
+function stalled(c: Consumer, flowing: Layer, now: number): boolean {
+  const had = c.layer;
+  const target = c.target;
+  if (had === null || target === null || now - had.lastPacketAt < STALL_MS || now - target.lastPacketAt < STALL_MS) return false;
+  return flowing.width === 0 || had.width === 0 || flowing.width <= had.width;
 }
 
 export class Consumer {
