@@ -286,9 +286,10 @@ ${viewer.role === "patient" ? trackingNotice(locale, tracked) : ""}${itemBody(lo
     .post(
       "/admin/library",
       ({ request, body }) => {
-        setReadingTracked(hearth, requireViewer(request).id, body.tracked === "on");
+        // The form's one box unchecked and no script to add its token field: an empty body, which is "off".
+        setReadingTracked(hearth, requireViewer(request).id, body?.tracked === "on");
         return back("/admin/library?saved=1");
       },
-      { body: t.Object({ tracked: t.Optional(t.String({ maxLength: 8 })), _csrf: t.Optional(t.String()) }), detail: policy(ADMINS) },
+      { body: t.Optional(t.Object({ tracked: t.Optional(t.String({ maxLength: 8 })), _csrf: t.Optional(t.String()) })), detail: policy(ADMINS) },
     );
 }
