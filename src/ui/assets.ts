@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
@@ -45,8 +45,12 @@ export const VENDOR_ASSETS: readonly string[] = [
 const assets = new Map<string, Asset>();
 
 function add(name: string, body: Uint8Array): void {
-  const etag = createHash("sha256").update(body).digest("base64url").slice(0, 16);
-  assets.set(name, { body, type: TYPES[extname(name)] ?? "application/octet-stream", etag });
+  put(name, body, createHash("sha256").update(body));
+}
+
+/** The etag is the content's hash, whether it was read whole or streamed. */
+function put(name: string, body: Uint8Array | Blob, hash: Hash): void {
+  assets.set(name, { body, type: TYPES[extname(name)] ?? "application/octet-stream", etag: hash.digest("base64url").slice(0, 16) });
 }
 
 /**
@@ -61,7 +65,7 @@ async function addFile(name: string, file: Blob): Promise<void> {
   if (file.size <= IN_MEMORY_MAX) return add(name, new Uint8Array(await file.arrayBuffer()));
   const hash = createHash("sha256");
   for await (const chunk of file.stream() as unknown as AsyncIterable<Uint8Array>) hash.update(chunk);
-  assets.set(name, { body: file, type: TYPES[extname(name)] ?? "application/octet-stream", etag: hash.digest("base64url").slice(0, 16) });
+  put(name, file, hash);
 }
 
 /** Browser entry points bundled for the page (web/entries/NAME.ts becomes /static/NAME.js). */
